@@ -1,0 +1,104 @@
+/**
+ * Builds the Fastify app: JSON parsing, validation, auth, error mapping, OpenAPI, and one plugin
+ * per resource under /v1.
+ */
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CidrList } from '../core/ip-policy.js';
+import type { Resolver } from '../delivery/ssrf-guard.js';
+import type { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { installAuth } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { eventTypeRoutes } from './routes/event-types.js';
+import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { projectRoutes } from './routes/projects.js';
+
+export interface AppDeps {
+  store: Store;
+  logger: Logger;
+  maxPayloadBytes: number;
+  apiRateLimitPerMinute: number;
+  allowPrivateNetworks: CidrList;
+  /** Tells the delivery worker that new work may be due. */
+  wakeWorker: () => void;
+  /** Whether the process is draining (then /readyz says so). */
+  isDraining: () => boolean;
+  /** DNS for the create-time SSRF check; tests inject one. */
+  resolver?: Resolver;
+}
+
+export type App = FastifyInstance;
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (ajv: Ajv) => Ajv;
+
+/** Request bodies may be up to the payload limit plus room for the envelope around the payload. */
+const ENVELOPE_ROOM = 64 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  // Bodies are validated strictly (a string is not a number); query strings and path params are
+  // text by nature, so they are coerced.
+  const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+  const paramAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
+  addFormats(bodyAjv);
+  addFormats(paramAjv);
+
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.maxPayloadBytes + ENVELOPE_ROOM,
+    // Per-request access logs would dominate the log at webhook volumes; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+
+  // Action routes (POST …/pause) carry no body; accept an empty JSON body rather than fail on it.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || body === undefined) return done(null, undefined);
+    defaultJson(req, body as string, done);
+  });
+
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Hookbridge API', version: VERSION, description: 'Send signed, retried webhooks and inspect every attempt.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  installAuth(app, deps.store, deps.apiRateLimitPerMinute);
+
+  await app.register(healthRoutes, { deps });
+  await app.register(
+    async (v1) => {
+      await v1.register(projectRoutes, { deps });
+      await v1.register(apiKeyRoutes, { deps });
+      await v1.register(endpointRoutes, { deps });
+      await v1.register(messageRoutes, { deps });
+      await v1.register(deliveryRoutes, { deps });
+      await v1.register(eventTypeRoutes, { deps });
+      await v1.register(metricsRoutes, { deps });
+    },
+    { prefix: '/v1' },
+  );
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+export interface RouteOptions {
+  deps: AppDeps;
+}

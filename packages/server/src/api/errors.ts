@@ -1,0 +1,60 @@
+/**
+ * Maps every error that reaches Fastify onto the API's error shape and codes (DESIGN.md §3), in
+ * one place. Anything unexpected becomes 500 internal_error and is logged; nothing a client sends
+ * should ever land there.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError } from '../core/errors.js';
+
+interface AjvError {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function validationDetails(errors: AjvError[], context: string | undefined) {
+  return errors.map((e) => {
+    let field = (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    if (e.params?.missingProperty) field = [field, e.params.missingProperty].filter(Boolean).join('.');
+    if (e.params?.additionalProperty) field = [field, e.params.additionalProperty].filter(Boolean).join('.');
+    const message = e.params?.additionalProperty ? 'is not a known field' : (e.message ?? 'is invalid');
+    return { field: field || context || '(root)', in: context, message };
+  });
+}
+
+const BY_FASTIFY_CODE: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'send the body as application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'Content-Length does not match the body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_request', 'the JSON body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request', 'the body is not valid JSON'],
+};
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
+    if (err instanceof ApiError) {
+      if (err.headers) void reply.headers(err.headers);
+      return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
+    }
+    if (err.validation) {
+      return reply.status(400).send({
+        error: { code: 'invalid_request', message: `invalid ${err.validationContext ?? 'request'}`, details: validationDetails(err.validation, err.validationContext) },
+      });
+    }
+    const known = err.code ? BY_FASTIFY_CODE[err.code] : undefined;
+    if (known) return reply.status(known[0]).send({ error: { code: known[1], message: known[2] } });
+    if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+      return reply.status(400).send({ error: { code: 'invalid_request', message: 'the body is not valid JSON' } });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: err.message } });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error; see the server log' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+}

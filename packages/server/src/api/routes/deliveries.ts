@@ -1,0 +1,119 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
+import { DELIVERY_STATUSES, REPLAYABLE, type DeliveryStatus as DeliveryStatusName } from '../../core/model.js';
+import type { ActionResult, DeliveryFilter } from '../../store/deliveries.js';
+import type { RouteOptions } from '../app.js';
+import { AttemptJson, DeliveryJson, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
+
+const Status = Type.Unsafe<DeliveryStatusName>({ type: 'string', enum: [...DELIVERY_STATUSES] });
+const ReplayableStatus = Type.Unsafe<DeliveryStatusName>({ type: 'string', enum: [...REPLAYABLE] });
+const Time = Type.String({ format: 'date-time' });
+
+const ms = (t: string | undefined) => (t === undefined ? undefined : Date.parse(t));
+
+export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const { store } = deps;
+  const tags = ['deliveries'];
+
+  function unwrap(r: ActionResult) {
+    if ('ok' in r) return deliveryJson(r.ok);
+    throw new ApiError(r.error, r.message);
+  }
+
+  app.get(
+    '/deliveries',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({
+          ...ListQuery.properties,
+          status: Type.Optional(Status),
+          endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
+          message_id: Type.Optional(Type.String({ maxLength: 128 })),
+          consumer_id: Type.Optional(Type.String({ maxLength: 256 })),
+          event_type: Type.Optional(Type.String({ maxLength: 256 })),
+          since: Type.Optional(Time),
+          until: Type.Optional(Time),
+        }),
+        response: { 200: ListOf(DeliveryJson), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const filter: DeliveryFilter = {
+        status: q.status,
+        endpointId: q.endpoint_id,
+        messageId: q.message_id,
+        consumerId: q.consumer_id,
+        eventType: q.event_type,
+        since: ms(q.since),
+        until: ms(q.until),
+      };
+      return listJson(await store.deliveries.list(req.auth.projectId, filter, q.limit ?? 50, q.cursor), deliveryJson);
+    },
+  );
+
+  app.get('/deliveries/:id', { schema: { tags, params: IdParams, response: { 200: DeliveryJson, ...errorResponses } } }, async (req) => {
+    const d = await store.deliveries.get(req.auth.projectId, req.params.id);
+    if (!d) throw notFound('delivery');
+    return deliveryJson(d);
+  });
+
+  app.get(
+    '/deliveries/:id/attempts',
+    { schema: { tags, params: IdParams, querystring: ListQuery, response: { 200: ListOf(AttemptJson), ...errorResponses } } },
+    async (req) => {
+      if (!(await store.deliveries.get(req.auth.projectId, req.params.id))) throw notFound('delivery');
+      return listJson(await store.deliveries.attempts(req.auth.projectId, req.params.id, req.query.limit ?? 50, req.query.cursor), attemptJson);
+    },
+  );
+
+  const action = { tags, params: IdParams, response: { 202: DeliveryJson, ...errorResponses } };
+
+  app.post('/deliveries/:id/retry', { schema: { ...action, description: 'Attempt now a delivery waiting for its next retry (pending_retry).' } }, async (req, reply) => {
+    const out = unwrap(await store.deliveries.retryNow(req.auth.projectId, req.params.id));
+    deps.wakeWorker();
+    return reply.status(202).send(out);
+  });
+
+  app.post('/deliveries/:id/cancel', { schema: { ...action, description: 'Cancel a queued, pending_retry or paused delivery.' } }, async (req, reply) => {
+    return reply.status(202).send(unwrap(await store.deliveries.cancel(req.auth.projectId, req.params.id)));
+  });
+
+  app.post(
+    '/deliveries/:id/replay',
+    { schema: { ...action, description: 'Send a succeeded, failed or cancelled delivery again: same webhook-id, attempts keep numbering.' } },
+    async (req, reply) => {
+      const out = unwrap(await store.deliveries.replay(req.auth.projectId, req.params.id));
+      deps.wakeWorker();
+      return reply.status(202).send(out);
+    },
+  );
+
+  app.post(
+    '/deliveries/replay',
+    {
+      schema: {
+        tags,
+        description: 'Bulk replay, by ids or by a filter (status is required with a filter).',
+        body: Type.Union([
+          Type.Object({ ids: Type.Array(Type.String({ maxLength: 128 }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+          Type.Object(
+            { status: ReplayableStatus, endpoint_id: Type.Optional(Type.String({ maxLength: 128 })), since: Type.Optional(Time), until: Type.Optional(Time) },
+            { additionalProperties: false },
+          ),
+        ]),
+        response: { 202: Type.Object({ replayed: Type.Integer(), skipped: Type.Integer() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!b) throw invalidRequest('send {ids} or {status, endpoint_id?, since?, until?}');
+      const selection = 'ids' in b ? { ids: b.ids } : { status: b.status, endpointId: b.endpoint_id, since: ms(b.since), until: ms(b.until) };
+      const counts = await store.deliveries.bulkReplay(req.auth.projectId, selection);
+      if (counts.replayed > 0) deps.wakeWorker();
+      return reply.status(202).send(counts);
+    },
+  );
+};

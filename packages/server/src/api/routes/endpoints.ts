@@ -1,0 +1,138 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { customHeaderProblems } from '../../core/endpoint-rules.js';
+import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
+import { checkUrlAllowed, UrlNotAllowedError } from '../../delivery/ssrf-guard.js';
+import type { EndpointInput } from '../../store/endpoints.js';
+import type { RouteOptions } from '../app.js';
+import { EndpointCreate, EndpointJson, EndpointPatch, IdParams, ListOf, ListQuery, endpointJson, errorResponses, listJson, type EndpointPatchBody } from '../schemas.js';
+
+const DEFAULT_GRACE_SECONDS = 24 * 3600;
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const { store } = deps;
+  const tags = ['endpoints'];
+
+  async function vetted(body: EndpointPatchBody): Promise<Partial<EndpointInput>> {
+    if (body.url !== undefined) {
+      try {
+        await checkUrlAllowed(body.url, deps.allowPrivateNetworks, deps.resolver);
+      } catch (e) {
+        if (e instanceof UrlNotAllowedError) throw new ApiError('url_not_allowed', e.message, [{ field: 'url', message: e.message }]);
+        throw e;
+      }
+    }
+    if (body.headers) {
+      const problems = customHeaderProblems(body.headers);
+      if (problems.length) throw invalidRequest('invalid headers', problems.map((message) => ({ field: 'headers', message })));
+    }
+    return {
+      url: body.url,
+      consumerId: body.consumer_id,
+      description: body.description,
+      eventTypes: body.event_types,
+      channels: body.channels,
+      headers: body.headers,
+      rateLimitRps: body.rate_limit_rps,
+      timeoutMs: body.timeout_ms,
+      retrySchedule: body.retry_schedule,
+      retryClientErrors: body.retry_client_errors,
+      signatureScheme: body.signature_scheme,
+      ordering: body.ordering,
+      metadata: body.metadata,
+    };
+  }
+
+  app.post('/endpoints', { schema: { tags, body: EndpointCreate, response: { 201: EndpointJson, ...errorResponses } } }, async (req, reply) => {
+    const input = await vetted(req.body);
+    const { endpoint, secret } = await store.endpoints.create(req.auth.projectId, {
+      consumerId: null,
+      description: null,
+      eventTypes: null,
+      channels: null,
+      headers: {},
+      rateLimitRps: null,
+      timeoutMs: null,
+      retrySchedule: null,
+      retryClientErrors: false,
+      signatureScheme: 'standard',
+      ordering: 'none',
+      metadata: {},
+      ...(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<EndpointInput>),
+      url: req.body.url,
+    });
+    return reply.status(201).send(endpointJson(endpoint, secret));
+  });
+
+  app.get(
+    '/endpoints',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({
+          ...ListQuery.properties,
+          consumer_id: Type.Optional(Type.String({ maxLength: 256 })),
+          status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('disabled')])),
+        }),
+        response: { 200: ListOf(EndpointJson), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const page = await store.endpoints.list(req.auth.projectId, { consumerId: q.consumer_id, status: q.status }, q.limit ?? 50, q.cursor);
+      return listJson(page, (e) => endpointJson(e));
+    },
+  );
+
+  app.get('/endpoints/:id', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    const e = await store.endpoints.get(req.auth.projectId, req.params.id);
+    if (!e) throw notFound('endpoint');
+    return endpointJson(e);
+  });
+
+  app.patch('/endpoints/:id', { schema: { tags, params: IdParams, body: EndpointPatch, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    if (!(await store.endpoints.get(req.auth.projectId, req.params.id))) throw notFound('endpoint');
+    const e = await store.endpoints.update(req.auth.projectId, req.params.id, await vetted(req.body ?? {}));
+    if (!e) throw notFound('endpoint');
+    return endpointJson(e);
+  });
+
+  app.delete('/endpoints/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
+    if (!(await store.endpoints.delete(req.auth.projectId, req.params.id))) throw notFound('endpoint');
+    return reply.status(204).send(null);
+  });
+
+  app.post('/endpoints/:id/pause', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'paused');
+    if (!e) throw notFound('endpoint');
+    return endpointJson(e);
+  });
+
+  app.post('/endpoints/:id/resume', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'active');
+    if (!e) throw notFound('endpoint');
+    deps.wakeWorker();
+    return endpointJson(e);
+  });
+
+  app.post(
+    '/endpoints/:id/secret/rotate',
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        body: Type.Optional(
+          Type.Object({ grace_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_GRACE_SECONDS })) }, { additionalProperties: false }),
+        ),
+        response: { 200: Type.Object({ signing_secret: Type.String(), previous_secret_expires_at: Type.String() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const grace = req.body?.grace_seconds ?? DEFAULT_GRACE_SECONDS;
+      const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, grace * 1000);
+      if (!secret) throw notFound('endpoint');
+      return { signing_secret: secret, previous_secret_expires_at: new Date(Date.now() + grace * 1000).toISOString() };
+    },
+  );
+};

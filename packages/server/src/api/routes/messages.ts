@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
+import type { RouteOptions } from '../app.js';
+import { IdParams, ListOf, ListQuery, MessageAccepted, MessageCreate, MessageJson, errorResponses, listJson, messageJson } from '../schemas.js';
+
+export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const { store } = deps;
+  const tags = ['messages'];
+
+  app.post(
+    '/messages',
+    {
+      schema: {
+        tags,
+        description:
+          'Publish an event. With endpoint_id it goes to that endpoint only; otherwise it fans out to the matching endpoints of consumer_id, ' +
+          'or to the endpoints without a consumer, or with broadcast: true to every matching endpoint. 202 once stored durably.',
+        body: MessageCreate,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) }),
+        response: { 200: MessageAccepted, 202: MessageAccepted, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const scopes = [b.consumer_id !== undefined, b.endpoint_id !== undefined, b.broadcast === true].filter(Boolean).length;
+      if (scopes > 1) throw invalidRequest('give at most one of consumer_id, endpoint_id and broadcast: true');
+      const headerKey = req.headers['idempotency-key'];
+      if (b.idempotency_key !== undefined && headerKey !== undefined && headerKey !== b.idempotency_key) {
+        throw invalidRequest('idempotency_key and the Idempotency-Key header differ');
+      }
+      const payload = JSON.stringify(b.payload);
+      if (Buffer.byteLength(payload) > deps.maxPayloadBytes) {
+        throw new ApiError('payload_too_large', `payload is larger than ${deps.maxPayloadBytes} bytes`);
+      }
+      const project = await store.projects.get(req.auth.projectId);
+      if (project?.settings.strict_event_types && !(await store.projects.getEventType(req.auth.projectId, b.event_type))) {
+        throw invalidRequest(`event type "${b.event_type}" is not registered (the project sets strict_event_types)`, [{ field: 'event_type', message: 'not registered' }]);
+      }
+      const request = {
+        eventType: b.event_type,
+        payload,
+        consumerId: b.consumer_id ?? null,
+        endpointId: b.endpoint_id ?? null,
+        broadcast: b.broadcast === true,
+        channels: b.channels && b.channels.length > 0 ? b.channels : null,
+        idempotencyKey: b.idempotency_key ?? (headerKey as string | undefined) ?? null,
+      };
+      const requestHash = createHash('sha256')
+        .update(canonicalJson({ ...request, payload: b.payload }))
+        .digest('hex');
+      const result = await store.messages.publish(req.auth.projectId, { ...request, requestHash });
+      switch (result.kind) {
+        case 'idempotency_conflict':
+          throw new ApiError('idempotency_conflict', 'this idempotency key was used with a different request');
+        case 'endpoint_not_found':
+          throw notFound('endpoint');
+        case 'endpoint_disabled':
+          throw invalidState('the endpoint is disabled; resume it first');
+      }
+      if (result.kind === 'created' && result.deliveries.some((d) => d.status === 'queued')) deps.wakeWorker();
+      return reply.status(result.kind === 'created' ? 202 : 200).send({
+        id: result.message.id,
+        event_type: result.message.eventType,
+        created_at: new Date(result.message.createdAt).toISOString(),
+        deliveries: result.deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpointId, status: d.status })),
+      });
+    },
+  );
+
+  app.get(
+    '/messages',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({
+          ...ListQuery.properties,
+          event_type: Type.Optional(Type.String({ maxLength: 256 })),
+          consumer_id: Type.Optional(Type.String({ maxLength: 256 })),
+        }),
+        response: { 200: ListOf(MessageJson), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return listJson(await store.messages.list(req.auth.projectId, { eventType: q.event_type, consumerId: q.consumer_id }, q.limit ?? 50, q.cursor), messageJson);
+    },
+  );
+
+  app.get('/messages/:id', { schema: { tags, params: IdParams, response: { 200: MessageJson, ...errorResponses } } }, async (req) => {
+    const m = await store.messages.get(req.auth.projectId, req.params.id);
+    if (!m) throw notFound('message');
+    return messageJson(m);
+  });
+};

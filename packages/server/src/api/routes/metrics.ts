@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { notFound } from '../../core/errors.js';
+import type { RouteOptions } from '../app.js';
+import { errorResponses } from '../schemas.js';
+
+const WINDOWS = { '1h': 3600_000, '24h': 86400_000, '7d': 7 * 86400_000, '30d': 30 * 86400_000 } as const;
+/** Bucket sizes give 60, 24, 28 and 30 points: enough for a chart, few enough to be cheap. */
+const BUCKETS = { '1h': 60_000, '24h': 3600_000, '7d': 6 * 3600_000, '30d': 86400_000 } as const;
+
+const Query = Type.Object({
+  window: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')])),
+  endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
+});
+
+export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const { store } = deps;
+  const tags = ['metrics'];
+
+  async function scope(projectId: string, endpointId: string | undefined) {
+    if (endpointId && !(await store.endpoints.get(projectId, endpointId))) throw notFound('endpoint');
+  }
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags,
+        description: 'Totals over a window: deliveries by outcome, attempts, retries, success rate and mean attempt latency.',
+        querystring: Query,
+        response: {
+          200: Type.Object({
+            window: Type.String(),
+            total_messages: Type.Integer(),
+            deliveries: Type.Integer(),
+            succeeded: Type.Integer(),
+            failed: Type.Integer(),
+            pending: Type.Integer(),
+            attempts: Type.Integer(),
+            retries: Type.Integer(),
+            success_rate: Type.Union([Type.Number(), Type.Null()]),
+            avg_latency_ms: Type.Union([Type.Number(), Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const window = req.query.window ?? '24h';
+      await scope(req.auth.projectId, req.query.endpoint_id);
+      const s = await store.metrics.summary(req.auth.projectId, Date.now() - WINDOWS[window], req.query.endpoint_id);
+      const finished = s.succeeded + s.failed;
+      return {
+        window,
+        total_messages: s.totalMessages,
+        deliveries: s.deliveries,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        pending: s.pending,
+        attempts: s.attempts,
+        retries: s.retries,
+        success_rate: finished === 0 ? null : s.succeeded / finished,
+        avg_latency_ms: s.avgLatencyMs,
+      };
+    },
+  );
+
+  app.get(
+    '/metrics/timeseries',
+    {
+      schema: {
+        tags,
+        description: 'Attempts per time bucket by outcome (succeeded, failed for good, retrying) with mean latency.',
+        querystring: Query,
+        response: {
+          200: Type.Object({
+            window: Type.String(),
+            bucket_seconds: Type.Integer(),
+            data: Type.Array(
+              Type.Object({
+                timestamp: Type.String(),
+                succeeded: Type.Integer(),
+                failed: Type.Integer(),
+                retrying: Type.Integer(),
+                total: Type.Integer(),
+                avg_latency_ms: Type.Union([Type.Number(), Type.Null()]),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const window = req.query.window ?? '24h';
+      await scope(req.auth.projectId, req.query.endpoint_id);
+      const now = Date.now();
+      const buckets = await store.metrics.timeseries(req.auth.projectId, now - WINDOWS[window], now, BUCKETS[window], req.query.endpoint_id);
+      return {
+        window,
+        bucket_seconds: BUCKETS[window] / 1000,
+        data: buckets.map((b) => ({ ...b, timestamp: new Date(b.timestamp).toISOString(), avg_latency_ms: b.avgLatencyMs })),
+      };
+    },
+  );
+};

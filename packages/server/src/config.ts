@@ -1,0 +1,122 @@
+/**
+ * Every setting of the server in one place: its environment variable, its CLI flag, its default
+ * and the line of documentation that docs/configuration.md and `--help` show. Nothing else in the
+ * code base reads process.env for a setting.
+ */
+import path from 'node:path';
+import { parseCidrList, type CidrList } from './core/ip-policy.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  bootstrapApiKey: string | undefined;
+  masterKey: string | undefined;
+  allowPrivateNetworks: CidrList;
+  logLevel: string;
+  maxPayloadBytes: number;
+  apiRateLimitPerMinute: number;
+  leaseSeconds: number;
+  defaultTimeoutMs: number;
+  connectTimeoutMs: number;
+  throttleMinDelaySeconds: number;
+  workerConcurrency: number;
+  endpointConcurrency: number;
+  claimBatchSize: number;
+  pollIntervalMs: number;
+  shutdownGraceSeconds: number;
+}
+
+type Key = keyof Config;
+
+export interface SettingDef {
+  key: Key;
+  env: string;
+  flag: string;
+  /** Default as a user would type it (shown in docs and --help). Undefined = unset. */
+  default: string | undefined;
+  doc: string;
+  parse: (raw: string | undefined, partial: Partial<Config>) => unknown;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(min: number, max: number) {
+  return (raw: string | undefined, _p: Partial<Config>, s?: SettingDef): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${s?.env ?? 'setting'} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+const str = (raw: string | undefined) => raw;
+
+/** The settings table. Order here is the order of docs/configuration.md. */
+export const SETTINGS: SettingDef[] = [
+  { key: 'port', env: 'HOOKBRIDGE_PORT', flag: '--port <n>', default: '8080', doc: 'TCP port the API (and later the console and ingest URLs) listens on. 0 picks a free port.', parse: int(0, 65535) },
+  { key: 'host', env: 'HOOKBRIDGE_HOST', flag: '--host <addr>', default: '0.0.0.0', doc: 'Address to listen on. Use 127.0.0.1 to keep the server private to this machine.', parse: str },
+  { key: 'dataDir', env: 'HOOKBRIDGE_DATA_DIR', flag: '--data-dir <dir>', default: './.hookbridge', doc: 'Directory of the embedded store (hookbridge.db and its WAL) and of the generated master key. One server process owns it at a time.', parse: (raw) => path.resolve(raw ?? './.hookbridge') },
+  { key: 'publicUrl', env: 'HOOKBRIDGE_PUBLIC_URL', flag: '--public-url <url>', default: undefined, doc: 'Base URL other systems reach this server on (used for ingest URLs). Default: http://localhost:$HOOKBRIDGE_PORT.', parse: (raw, p) => (raw ?? `http://localhost:${p.port ?? 8080}`).replace(/\/+$/, '') },
+  { key: 'bootstrapApiKey', env: 'HOOKBRIDGE_BOOTSTRAP_API_KEY', flag: '--bootstrap-api-key <key>', default: undefined, doc: 'Admin API key to create on first start instead of a random one. Used only when the store has no project yet; never printed.', parse: (raw) => {
+    if (raw !== undefined && raw.length < 16) throw new ConfigError('HOOKBRIDGE_BOOTSTRAP_API_KEY must be at least 16 characters');
+    return raw;
+  } },
+  { key: 'masterKey', env: 'HOOKBRIDGE_MASTER_KEY', flag: '--master-key <base64>', default: undefined, doc: 'Base64 of 32 bytes; encrypts signing secrets at rest. When unset, the embedded store generates one in the data dir (mode 0600).', parse: (raw) => {
+    if (raw !== undefined && Buffer.from(raw, 'base64').length !== 32) throw new ConfigError('HOOKBRIDGE_MASTER_KEY must be base64 of exactly 32 bytes');
+    return raw;
+  } },
+  { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses.', parse: (raw) => {
+    try {
+      return parseCidrList(raw ?? '');
+    } catch (e) {
+      throw new ConfigError(`HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS: ${(e as Error).message}`);
+    }
+  } },
+  { key: 'logLevel', env: 'HOOKBRIDGE_LOG_LEVEL', flag: '--log-level <level>', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent.', parse: (raw) => {
+    const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+    if (!levels.includes(raw ?? '')) throw new ConfigError(`HOOKBRIDGE_LOG_LEVEL must be one of ${levels.join(', ')}`);
+    return raw;
+  } },
+  { key: 'maxPayloadBytes', env: 'HOOKBRIDGE_MAX_PAYLOAD_BYTES', flag: '--max-payload-bytes <n>', default: '1048576', doc: 'Largest message payload (serialized JSON bytes) accepted; larger requests get 413 payload_too_large.', parse: int(1024, 64 * 1024 * 1024) },
+  { key: 'apiRateLimitPerMinute', env: 'HOOKBRIDGE_API_RATE_LIMIT_PER_MINUTE', flag: '--api-rate-limit-per-minute <n>', default: '0', doc: 'Default per-project API request limit (0 = unlimited); a project can set its own api_rate_limit_per_minute. Over the limit: 429 rate_limited with Retry-After.', parse: int(0, 10_000_000) },
+  { key: 'leaseSeconds', env: 'HOOKBRIDGE_LEASE_SECONDS', flag: '--lease-seconds <n>', default: '30', doc: 'How long a claimed delivery stays with its worker; a delivery whose worker died is claimed again after it. Always at least the endpoint timeout + 5 s.', parse: int(1, 3600) },
+  { key: 'defaultTimeoutMs', env: 'HOOKBRIDGE_DEFAULT_TIMEOUT_MS', flag: '--default-timeout-ms <n>', default: '15000', doc: 'Timeout of one delivery attempt (connect + response headers + first 16 KiB of body) for endpoints without timeout_ms (1000–30000).', parse: int(1000, 30000) },
+  { key: 'connectTimeoutMs', env: 'HOOKBRIDGE_CONNECT_TIMEOUT_MS', flag: '--connect-timeout-ms <n>', default: '10000', doc: 'TCP/TLS connect timeout of delivery attempts (also bounded by the attempt timeout).', parse: int(100, 30000) },
+  { key: 'throttleMinDelaySeconds', env: 'HOOKBRIDGE_THROTTLE_MIN_DELAY_SECONDS', flag: '--throttle-min-delay-seconds <n>', default: '60', doc: 'Least wait before retrying after a 429 or a timeout, whatever the retry schedule says.', parse: (raw) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || n > 86400) throw new ConfigError('HOOKBRIDGE_THROTTLE_MIN_DELAY_SECONDS must be a number from 0 to 86400');
+    return n;
+  } },
+  { key: 'workerConcurrency', env: 'HOOKBRIDGE_WORKER_CONCURRENCY', flag: '--worker-concurrency <n>', default: '128', doc: 'Most delivery attempts one process has in flight at once.', parse: int(1, 10000) },
+  { key: 'endpointConcurrency', env: 'HOOKBRIDGE_ENDPOINT_CONCURRENCY', flag: '--endpoint-concurrency <n>', default: '16', doc: 'Most attempts in flight to one endpoint, so a slow or dead endpoint cannot take every slot.', parse: int(1, 10000) },
+  { key: 'claimBatchSize', env: 'HOOKBRIDGE_CLAIM_BATCH_SIZE', flag: '--claim-batch-size <n>', default: '100', doc: 'Most deliveries claimed in one store transaction.', parse: int(1, 10000) },
+  { key: 'pollIntervalMs', env: 'HOOKBRIDGE_POLL_INTERVAL_MS', flag: '--poll-interval-ms <n>', default: '1000', doc: 'Safety-net poll of the store for due work; new messages and retries due sooner wake the worker at once.', parse: int(10, 60000) },
+  { key: 'shutdownGraceSeconds', env: 'HOOKBRIDGE_SHUTDOWN_GRACE_SECONDS', flag: '--shutdown-grace-seconds <n>', default: '20', doc: 'On SIGTERM/SIGINT, how long in-flight attempts may finish before they are abandoned (and delivered again after restart).', parse: int(0, 600) },
+];
+
+/**
+ * Builds the configuration from CLI flags (highest), environment variables, then defaults.
+ * `flags` is keyed by Config key, as commander gives them.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<Record<Key, string>> = {}): Config {
+  const partial: Partial<Config> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = flags[s.key];
+    const fromEnv = env[s.env];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : s.default);
+    const parse = s.parse as (raw: string | undefined, p: Partial<Config>, s: SettingDef) => unknown;
+    (partial as Record<string, unknown>)[s.key] = parse(raw, partial, s);
+  }
+  return partial as Config;
+}
+
+/** Markdown table of every setting, for docs/configuration.md. */
+export function settingsMarkdown(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.env}\` | \`${s.flag}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.doc} |`);
+  return ['| env var | `hookbridge serve` flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

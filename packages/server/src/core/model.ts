@@ -1,0 +1,121 @@
+/**
+ * The domain objects the store hands out and the API serializes. Times are epoch milliseconds;
+ * the API turns them into RFC 3339 strings.
+ */
+import type { SignatureScheme } from './signing.js';
+
+export type EndpointStatus = 'active' | 'paused' | 'disabled';
+export type Ordering = 'none' | 'fifo';
+export type DeliveryStatus = 'queued' | 'delivering' | 'succeeded' | 'pending_retry' | 'failed' | 'paused' | 'cancelled';
+
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'delivering', 'succeeded', 'pending_retry', 'failed', 'paused', 'cancelled'];
+/** Statuses a delivery can be replayed from. */
+export const REPLAYABLE: readonly DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** Statuses a delivery can be cancelled from. */
+export const CANCELLABLE: readonly DeliveryStatus[] = ['queued', 'pending_retry', 'paused'];
+
+export interface ProjectSettings {
+  retry_schedule?: number[];
+  api_rate_limit_per_minute?: number;
+  strict_event_types?: boolean;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  settings: ProjectSettings;
+  createdAt: number;
+}
+
+export interface ApiKey {
+  id: string;
+  projectId: string;
+  prefix: string;
+  label: string | null;
+  isAdmin: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface EventType {
+  name: string;
+  description: string | null;
+  schema: unknown;
+  createdAt: number;
+}
+
+export interface Endpoint {
+  id: string;
+  projectId: string;
+  url: string;
+  consumerId: string | null;
+  description: string | null;
+  eventTypes: string[] | null;
+  channels: string[] | null;
+  headers: Record<string, string>;
+  rateLimitRps: number | null;
+  timeoutMs: number | null;
+  retrySchedule: number[] | null;
+  retryClientErrors: boolean;
+  signatureScheme: SignatureScheme;
+  ordering: Ordering;
+  metadata: Record<string, unknown>;
+  status: EndpointStatus;
+  disabledReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Message {
+  id: string;
+  projectId: string;
+  eventType: string;
+  consumerId: string | null;
+  endpointId: string | null;
+  broadcast: boolean;
+  channels: string[] | null;
+  /** The exact JSON text that is signed and sent. */
+  payload: string;
+  idempotencyKey: string | null;
+  createdAt: number;
+}
+
+export interface Delivery {
+  id: string;
+  projectId: string;
+  messageId: string;
+  endpointId: string;
+  consumerId: string | null;
+  eventType: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  replayCount: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Attempt {
+  id: string;
+  deliveryId: string;
+  endpointId: string;
+  attemptNumber: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  outcome: 'succeeded' | 'retry' | 'failed';
+  errorClass: string | null;
+  errorMessage: string | null;
+  responseBody: string | null;
+  responseTruncated: boolean;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}

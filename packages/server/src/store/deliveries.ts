@@ -1,0 +1,384 @@
+/**
+ * Deliveries: the work queue (claim with a lease, record attempts) and the user's actions on it
+ * (retry now, cancel, replay, bulk replay).
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { newId } from '../core/ids.js';
+import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStatus, type Page, type ProjectSettings } from '../core/model.js';
+import type { Decision, ErrorClass } from '../core/retry-policy.js';
+import type { SignatureScheme } from '../core/signing.js';
+import type { StoreDialect } from './dialect.js';
+import type { EndpointRepository } from './endpoints.js';
+import type { GroupCommitter } from './group-commit.js';
+import { attemptFromRow, deliveryFromRow, json, toPage } from './rows.js';
+import type { Database } from './schema.js';
+
+/** Everything the sender needs for one attempt, read in the claim transaction. */
+export interface ClaimedDelivery {
+  id: string;
+  projectId: string;
+  messageId: string;
+  endpointId: string;
+  eventType: string;
+  payload: string;
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number | null;
+  signatureScheme: SignatureScheme;
+  ordering: string;
+  rateLimitRps: number | null;
+  retrySchedule: number[] | null;
+  retryClientErrors: boolean;
+  projectSettings: ProjectSettings;
+  /** Number this attempt will carry (1-based, replays keep counting). */
+  attemptNumber: number;
+  /** Attempts already made in this run (since creation or the last replay). */
+  runAttempts: number;
+}
+
+export interface ClaimOptions {
+  now: number;
+  limit: number;
+  leaseMs: number;
+  /** Endpoints this worker cannot take more work for right now (busy or rate-limited). */
+  excludeEndpointIds: string[];
+  /** Free slots per endpoint; called once per candidate, in due order. */
+  takeSlot: (endpointId: string, ordering: string, rateLimitRps: number | null) => boolean;
+}
+
+export interface AttemptRecord {
+  delivery: ClaimedDelivery;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorClass: ErrorClass | null;
+  errorMessage: string | null;
+  responseBody: string | null;
+  responseTruncated: boolean;
+  decision: Decision;
+}
+
+export type ActionResult = { ok: Delivery } | { error: 'not_found' | 'invalid_state' | 'payload_expired'; message: string };
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  endpointId?: string;
+  messageId?: string;
+  consumerId?: string;
+  eventType?: string;
+  since?: number;
+  until?: number;
+}
+
+const DUE = ['queued', 'pending_retry'] as const;
+
+/**
+ * Deliveries waiting for an attempt that may be claimed once due. A `fifo` endpoint offers only
+ * its head — the oldest delivery not yet finished — so its line moves one at a time, and a failing
+ * head holds the rest back until it succeeds or fails for good.
+ */
+function waitingInLine(db: Kysely<Database>, excludeEndpointIds: string[]) {
+  let q = db
+    .selectFrom('deliveries as d')
+    .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
+    .where('d.status', 'in', [...DUE])
+    .where((eb) =>
+      eb.or([
+        eb('e.ordering', '!=', 'fifo'),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as h')
+              .select('h.id')
+              .whereRef('h.endpoint_id', '=', 'd.endpoint_id')
+              .where('h.status', 'in', [...DUE, 'delivering'])
+              .whereRef('h.id', '<', 'd.id'),
+          ),
+        ),
+      ]),
+    );
+  if (excludeEndpointIds.length > 0) q = q.where('d.endpoint_id', 'not in', excludeEndpointIds);
+  return q;
+}
+
+export class DeliveryRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+    private readonly committer: GroupCommitter,
+    private readonly endpoints: EndpointRepository,
+  ) {}
+
+  /** Claims due deliveries, oldest due first, and leases them to the caller. */
+  async claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const q = waitingInLine(trx, opts.excludeEndpointIds)
+        .select(['d.id', 'd.endpoint_id', 'e.ordering', 'e.rate_limit_rps', 'e.timeout_ms'])
+        .where('d.next_attempt_at', '<=', opts.now)
+        .orderBy('d.next_attempt_at')
+        .orderBy('d.id')
+        .limit(opts.limit * 2);
+      const candidates = await this.dialect.lockForClaim(q).execute();
+      const picked: typeof candidates = [];
+      for (const c of candidates) {
+        if (picked.length >= opts.limit) break;
+        if (opts.takeSlot(c.endpoint_id, c.ordering, c.rate_limit_rps)) picked.push(c);
+      }
+      if (picked.length === 0) return [];
+      // The lease must outlast the slowest attempt in the batch, or a live attempt could be claimed twice.
+      const longest = Math.max(...picked.map((p) => p.timeout_ms ?? 0));
+      const leaseUntil = opts.now + Math.max(opts.leaseMs, longest + 5000);
+      const ids = picked.map((p) => p.id);
+      await trx.updateTable('deliveries').set({ status: 'delivering', lease_expires_at: leaseUntil, updated_at: opts.now }).where('id', 'in', ids).execute();
+      const rows = await trx
+        .selectFrom('deliveries as d')
+        .innerJoin('messages as m', 'm.id', 'd.message_id')
+        .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
+        .innerJoin('projects as p', 'p.id', 'd.project_id')
+        .select([
+          'd.id', 'd.project_id', 'd.message_id', 'd.endpoint_id', 'd.event_type', 'd.attempt_count', 'd.run_attempts',
+          'm.payload', 'e.url', 'e.headers', 'e.timeout_ms', 'e.signature_scheme', 'e.ordering', 'e.rate_limit_rps',
+          'e.retry_schedule', 'e.retry_client_errors', 'p.settings',
+        ])
+        .where('d.id', 'in', ids)
+        .orderBy('d.id')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        projectId: r.project_id,
+        messageId: r.message_id,
+        endpointId: r.endpoint_id,
+        eventType: r.event_type,
+        payload: r.payload,
+        url: r.url,
+        headers: json<Record<string, string>>(r.headers) ?? {},
+        timeoutMs: r.timeout_ms,
+        signatureScheme: r.signature_scheme as SignatureScheme,
+        ordering: r.ordering,
+        rateLimitRps: r.rate_limit_rps,
+        retrySchedule: json<number[]>(r.retry_schedule),
+        retryClientErrors: r.retry_client_errors === 1,
+        projectSettings: json<ProjectSettings>(r.settings) ?? {},
+        attemptNumber: r.attempt_count + 1,
+        runAttempts: r.run_attempts,
+      }));
+    });
+  }
+
+  /**
+   * Puts deliveries whose lease ran out by `expiredBy` (their worker died) back in line, due now.
+   * The embedded store passes Infinity at start: it owns the data dir, so every lease is stale.
+   */
+  async releaseExpiredLeases(now: number, expiredBy = now): Promise<number> {
+    const r = await this.db
+      .updateTable('deliveries')
+      .set({ status: 'queued', lease_expires_at: null, next_attempt_at: now, updated_at: now })
+      .where('status', '=', 'delivering')
+      .where('lease_expires_at', '<=', Number.isFinite(expiredBy) ? expiredBy : Number.MAX_SAFE_INTEGER)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** When the next waiting delivery (outside the excluded endpoints) becomes due, or null. */
+  async nextDueAt(excludeEndpointIds: string[]): Promise<number | null> {
+    const r = await waitingInLine(this.db, excludeEndpointIds)
+      .select((eb) => eb.fn.min('d.next_attempt_at').as('t'))
+      .executeTakeFirst();
+    return r?.t === null || r?.t === undefined ? null : Number(r.t);
+  }
+
+  /** Gives back leases this worker holds but will not finish (shutdown), so they go out again at once. */
+  async releaseLeases(ids: string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'queued', lease_expires_at: null, next_attempt_at: now, updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', '=', 'delivering')
+      .execute();
+  }
+
+  /** Records an attempt and moves the delivery on, in one (group-committed) transaction. */
+  recordAttempt(rec: AttemptRecord): Promise<void> {
+    return this.committer.run((trx) => this.recordIn(trx, rec));
+  }
+
+  private async recordIn(trx: Transaction<Database>, rec: AttemptRecord): Promise<void> {
+    const d = rec.delivery;
+    const now = rec.startedAt + rec.durationMs;
+    const outcome = rec.decision.kind;
+    await trx
+      .insertInto('attempts')
+      .values({
+        id: newId('att', rec.startedAt),
+        delivery_id: d.id,
+        project_id: d.projectId,
+        endpoint_id: d.endpointId,
+        attempt_number: d.attemptNumber,
+        started_at: rec.startedAt,
+        duration_ms: rec.durationMs,
+        status_code: rec.statusCode,
+        outcome,
+        error_class: rec.errorClass,
+        error_message: rec.errorMessage,
+        response_body: rec.responseBody,
+        response_truncated: rec.responseTruncated ? 1 : 0,
+      })
+      .execute();
+    const endpoint = await trx.selectFrom('endpoints').select(['status', 'deleted_at']).where('id', '=', d.endpointId).executeTakeFirst();
+    let status: DeliveryStatus;
+    let next: number | null = null;
+    if (outcome === 'succeeded') status = 'succeeded';
+    else if (outcome === 'failed') status = 'failed';
+    else if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
+    else if (endpoint.status !== 'active') status = 'paused';
+    else {
+      status = 'pending_retry';
+      next = now + (rec.decision.kind === 'retry' ? rec.decision.delayMs : 0);
+    }
+    const lastError = rec.decision.kind === 'failed' ? rec.decision.reason : rec.errorMessage;
+    await trx
+      .updateTable('deliveries')
+      .set({
+        status,
+        next_attempt_at: status === 'paused' ? now : next,
+        lease_expires_at: null,
+        attempt_count: d.attemptNumber,
+        run_attempts: d.runAttempts + 1,
+        last_status_code: rec.statusCode,
+        last_error: status === 'succeeded' ? null : lastError,
+        last_attempt_at: rec.startedAt,
+        updated_at: now,
+      })
+      .where('id', '=', d.id)
+      .execute();
+    if (rec.decision.kind === 'failed' && rec.decision.disableEndpoint && endpoint?.status !== 'disabled') {
+      await this.endpoints.setStatus(d.projectId, d.endpointId, 'disabled', rec.decision.reason, trx);
+    }
+  }
+
+  // --- reading ----------------------------------------------------------------------------
+
+  async get(projectId: string, id: string): Promise<Delivery | null> {
+    const r = await this.db.selectFrom('deliveries').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+    return r ? deliveryFromRow(r) : null;
+  }
+
+  async list(projectId: string, f: DeliveryFilter, limit: number, cursor?: string): Promise<Page<Delivery>> {
+    let q = this.db.selectFrom('deliveries').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
+    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
+    if (f.messageId !== undefined) q = q.where('message_id', '=', f.messageId);
+    if (f.consumerId !== undefined) q = q.where('consumer_id', '=', f.consumerId);
+    if (f.eventType !== undefined) q = q.where('event_type', '=', f.eventType);
+    if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('created_at', '<', f.until);
+    if (cursor) q = q.where('id', '<', cursor);
+    return toPage(await q.execute(), limit, deliveryFromRow);
+  }
+
+  async listForMessage(projectId: string, messageId: string): Promise<Delivery[]> {
+    const rows = await this.db.selectFrom('deliveries').selectAll().where('project_id', '=', projectId).where('message_id', '=', messageId).orderBy('id').execute();
+    return rows.map(deliveryFromRow);
+  }
+
+  async attempts(projectId: string, deliveryId: string, limit: number, cursor?: string): Promise<Page<Attempt>> {
+    let q = this.db
+      .selectFrom('attempts')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('delivery_id', '=', deliveryId)
+      .orderBy('id', 'asc')
+      .limit(limit + 1);
+    if (cursor) q = q.where('id', '>', cursor);
+    return toPage(await q.execute(), limit, attemptFromRow);
+  }
+
+  // --- actions ----------------------------------------------------------------------------
+
+  /** Attempt now a delivery that waits for its next retry. */
+  retryNow(projectId: string, id: string): Promise<ActionResult> {
+    return this.transition(projectId, id, ['pending_retry'], async (trx, now) => {
+      await trx.updateTable('deliveries').set({ status: 'queued', next_attempt_at: now, updated_at: now }).where('id', '=', id).execute();
+    });
+  }
+
+  cancel(projectId: string, id: string): Promise<ActionResult> {
+    return this.transition(projectId, id, CANCELLABLE, async (trx, now) => {
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'cancelled', next_attempt_at: null, updated_at: now, last_error: 'cancelled by user' })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  /** The same delivery goes back in line: same webhook-id, attempts keep numbering. */
+  replay(projectId: string, id: string): Promise<ActionResult> {
+    return this.transition(projectId, id, REPLAYABLE, (trx, now) => this.replayIn(trx, id, now));
+  }
+
+  /** Replays many; returns how many were replayed and how many skipped (wrong state, gone). */
+  async bulkReplay(projectId: string, select: { ids: string[] } | DeliveryFilter): Promise<{ replayed: number; skipped: number }> {
+    let ids: string[];
+    if ('ids' in select) ids = select.ids;
+    else {
+      ids = [];
+      let cursor: string | undefined;
+      do {
+        const page = await this.list(projectId, select, 250, cursor);
+        ids.push(...page.data.map((d) => d.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    let replayed = 0;
+    for (const id of ids) {
+      const r = await this.replay(projectId, id);
+      if ('ok' in r) replayed++;
+    }
+    return { replayed, skipped: ids.length - replayed };
+  }
+
+  private async replayIn(trx: Kysely<Database>, id: string, now: number): Promise<string | null> {
+    const row = await trx
+      .selectFrom('deliveries as d')
+      .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
+      .select(['e.status', 'e.deleted_at'])
+      .where('d.id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (row.deleted_at !== null) return 'the endpoint was deleted';
+    if (row.status === 'disabled') return 'the endpoint is disabled; resume it first';
+    await trx
+      .updateTable('deliveries')
+      .set((eb) => ({
+        status: row.status === 'paused' ? 'paused' : 'queued',
+        next_attempt_at: now,
+        run_attempts: 0,
+        replay_count: eb('replay_count', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .execute();
+    return null;
+  }
+
+  private async transition(
+    projectId: string,
+    id: string,
+    from: readonly DeliveryStatus[],
+    apply: (trx: Kysely<Database>, now: number) => Promise<string | null | void>,
+  ): Promise<ActionResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('deliveries').select('status').where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+      if (!row) return { error: 'not_found', message: 'delivery not found' };
+      if (!from.includes(row.status as DeliveryStatus)) {
+        return { error: 'invalid_state', message: `delivery is ${row.status}; this action needs ${from.join(' or ')}` };
+      }
+      const refusal = await apply(trx, Date.now());
+      if (typeof refusal === 'string') return { error: 'invalid_state', message: refusal };
+      const updated = await trx.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return { ok: deliveryFromRow(updated) };
+    });
+  }
+}
+

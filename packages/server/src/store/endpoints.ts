@@ -1,0 +1,213 @@
+/** Outbound endpoints and their signing secrets. */
+import type { Kysely } from 'kysely';
+import { newId } from '../core/ids.js';
+import type { Endpoint, EndpointStatus, Page } from '../core/model.js';
+import { generateSigningSecret } from '../core/signing.js';
+import type { SecretBox } from '../core/secret-box.js';
+import { endpointFromRow, jsonOrNull, toPage } from './rows.js';
+import type { Database } from './schema.js';
+
+export type EndpointInput = Pick<
+  Endpoint,
+  'url' | 'consumerId' | 'description' | 'eventTypes' | 'channels' | 'headers' | 'rateLimitRps' | 'timeoutMs' | 'retrySchedule' | 'retryClientErrors' | 'signatureScheme' | 'ordering' | 'metadata'
+>;
+
+function inputColumns(i: Partial<EndpointInput>) {
+  const cols: Record<string, unknown> = {};
+  if (i.url !== undefined) cols.url = i.url;
+  if (i.consumerId !== undefined) cols.consumer_id = i.consumerId;
+  if (i.description !== undefined) cols.description = i.description;
+  if (i.eventTypes !== undefined) cols.event_types = jsonOrNull(i.eventTypes);
+  if (i.channels !== undefined) cols.channels = jsonOrNull(i.channels);
+  if (i.headers !== undefined) cols.headers = JSON.stringify(i.headers ?? {});
+  if (i.rateLimitRps !== undefined) cols.rate_limit_rps = i.rateLimitRps;
+  if (i.timeoutMs !== undefined) cols.timeout_ms = i.timeoutMs;
+  if (i.retrySchedule !== undefined) cols.retry_schedule = jsonOrNull(i.retrySchedule);
+  if (i.retryClientErrors !== undefined) cols.retry_client_errors = i.retryClientErrors ? 1 : 0;
+  if (i.signatureScheme !== undefined) cols.signature_scheme = i.signatureScheme;
+  if (i.ordering !== undefined) cols.ordering = i.ordering;
+  if (i.metadata !== undefined) cols.metadata = JSON.stringify(i.metadata ?? {});
+  return cols;
+}
+
+/** Deliveries that have not reached an end state and are not being attempted right now. */
+const WAITING = ['queued', 'pending_retry'] as const;
+
+export class EndpointRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly box: SecretBox,
+  ) {}
+
+  async create(projectId: string, input: EndpointInput): Promise<{ endpoint: Endpoint; secret: string }> {
+    const now = Date.now();
+    const id = newId('ep');
+    const secret = generateSigningSecret();
+    const row = {
+      id,
+      project_id: projectId,
+      url: input.url,
+      consumer_id: input.consumerId,
+      description: input.description,
+      event_types: jsonOrNull(input.eventTypes),
+      channels: jsonOrNull(input.channels),
+      headers: JSON.stringify(input.headers ?? {}),
+      rate_limit_rps: input.rateLimitRps,
+      timeout_ms: input.timeoutMs,
+      retry_schedule: jsonOrNull(input.retrySchedule),
+      retry_client_errors: input.retryClientErrors ? 1 : 0,
+      signature_scheme: input.signatureScheme,
+      ordering: input.ordering,
+      metadata: JSON.stringify(input.metadata ?? {}),
+      status: 'active',
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('endpoints').values(row).execute();
+      await trx
+        .insertInto('endpoint_secrets')
+        .values({ id: newId('sec'), endpoint_id: id, secret_enc: this.box.seal(secret), created_at: now, expires_at: null })
+        .execute();
+    });
+    return { endpoint: endpointFromRow(row), secret };
+  }
+
+  async get(projectId: string, id: string, db: Kysely<Database> = this.db): Promise<Endpoint | null> {
+    const r = await db
+      .selectFrom('endpoints')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return r ? endpointFromRow(r) : null;
+  }
+
+  async list(projectId: string, filter: { consumerId?: string; status?: EndpointStatus }, limit: number, cursor?: string): Promise<Page<Endpoint>> {
+    let q = this.db
+      .selectFrom('endpoints')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    if (filter.consumerId !== undefined) q = q.where('consumer_id', '=', filter.consumerId);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (cursor) q = q.where('id', '<', cursor);
+    return toPage(await q.execute(), limit, endpointFromRow);
+  }
+
+  async update(projectId: string, id: string, patch: Partial<EndpointInput>): Promise<Endpoint | null> {
+    const cols = inputColumns(patch);
+    await this.db
+      .updateTable('endpoints')
+      .set({ ...cols, updated_at: Date.now() })
+      .where('id', '=', id)
+      .where('project_id', '=', projectId)
+      .where('deleted_at', 'is', null)
+      .execute();
+    return this.get(projectId, id);
+  }
+
+  /** Soft delete: attempts and deliveries stay readable; waiting deliveries are cancelled. */
+  async delete(projectId: string, id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const r = await trx
+        .updateTable('endpoints')
+        .set({ deleted_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('project_id', '=', projectId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'cancelled', next_attempt_at: null, updated_at: now, last_error: 'endpoint deleted' })
+        .where('endpoint_id', '=', id)
+        .where('status', 'in', [...WAITING, 'paused'])
+        .execute();
+      return true;
+    });
+  }
+
+  /**
+   * Changes an endpoint's status and moves its waiting deliveries with it: pausing or disabling
+   * parks them as `paused`; activating sends every parked delivery at once.
+   */
+  async setStatus(projectId: string, id: string, status: EndpointStatus, reason: string | null = null, db: Kysely<Database> = this.db): Promise<Endpoint | null> {
+    const run = async (trx: Kysely<Database>) => {
+      const now = Date.now();
+      const r = await trx
+        .updateTable('endpoints')
+        .set({ status, disabled_reason: status === 'disabled' ? reason : null, updated_at: now })
+        .where('id', '=', id)
+        .where('project_id', '=', projectId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      if (status === 'active') {
+        await trx
+          .updateTable('deliveries')
+          .set({ status: 'queued', next_attempt_at: now, updated_at: now })
+          .where('endpoint_id', '=', id)
+          .where('status', '=', 'paused')
+          .execute();
+      } else {
+        await trx
+          .updateTable('deliveries')
+          .set({ status: 'paused', updated_at: now })
+          .where('endpoint_id', '=', id)
+          .where('status', 'in', [...WAITING])
+          .execute();
+      }
+      return true;
+    };
+    const ok = db === this.db ? await this.db.transaction().execute(run) : await run(db);
+    return ok ? this.get(projectId, id, db) : null;
+  }
+
+  /** New current secret; the old ones keep signing until `graceMs` from now. */
+  async rotateSecret(projectId: string, id: string, graceMs: number): Promise<string | null> {
+    const endpoint = await this.get(projectId, id);
+    if (!endpoint) return null;
+    const now = Date.now();
+    const secret = generateSigningSecret();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('endpoint_secrets')
+        .set({ expires_at: now + graceMs })
+        .where('endpoint_id', '=', id)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now + graceMs)]))
+        .execute();
+      await trx
+        .insertInto('endpoint_secrets')
+        .values({ id: newId('sec'), endpoint_id: id, secret_enc: this.box.seal(secret), created_at: now, expires_at: null })
+        .execute();
+    });
+    return secret;
+  }
+
+  /** Secrets that sign right now, newest first, per endpoint. */
+  async activeSecrets(endpointIds: string[], now: number): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (endpointIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('endpoint_secrets')
+      .select(['endpoint_id', 'secret_enc'])
+      .where('endpoint_id', 'in', endpointIds)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.endpoint_id) ?? [];
+      list.push(this.box.open(r.secret_enc));
+      out.set(r.endpoint_id, list);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,124 @@
+/** Messages and their fan-out into deliveries. */
+import type { Kysely, Transaction } from 'kysely';
+import { endpointMatches } from '../core/endpoint-rules.js';
+import { newId } from '../core/ids.js';
+import type { Delivery, Message, Page } from '../core/model.js';
+import type { GroupCommitter } from './group-commit.js';
+import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, toPage } from './rows.js';
+import type { Database, DeliveriesTable } from './schema.js';
+
+export interface PublishRequest {
+  eventType: string;
+  /** JSON text: the exact bytes to sign and send. */
+  payload: string;
+  consumerId: string | null;
+  endpointId: string | null;
+  broadcast: boolean;
+  channels: string[] | null;
+  idempotencyKey: string | null;
+  /** Hash of the request's JSON value, to tell a retry from a conflicting reuse of a key. */
+  requestHash: string;
+}
+
+export type PublishResult =
+  | { kind: 'created' | 'existing'; message: Message; deliveries: Delivery[] }
+  | { kind: 'idempotency_conflict' }
+  | { kind: 'endpoint_not_found' }
+  | { kind: 'endpoint_disabled' };
+
+const CHUNK = 500;
+
+export class MessageRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly committer: GroupCommitter,
+  ) {}
+
+  /**
+   * Stores a message and its deliveries durably (group commit) and returns once they are on disk.
+   * Outcomes other than success are returned, not thrown, so they never roll back a shared batch.
+   */
+  publish(projectId: string, req: PublishRequest): Promise<PublishResult> {
+    return this.committer.run((trx) => this.publishIn(trx, projectId, req));
+  }
+
+  private async publishIn(trx: Transaction<Database>, projectId: string, req: PublishRequest): Promise<PublishResult> {
+    if (req.idempotencyKey !== null) {
+      const prior = await trx
+        .selectFrom('messages')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('idempotency_key', '=', req.idempotencyKey)
+        .executeTakeFirst();
+      if (prior) {
+        if (prior.request_hash !== req.requestHash) return { kind: 'idempotency_conflict' };
+        const rows = await trx.selectFrom('deliveries').selectAll().where('message_id', '=', prior.id).orderBy('id').execute();
+        return { kind: 'existing', message: messageFromRow(prior), deliveries: rows.map(deliveryFromRow) };
+      }
+    }
+
+    let q = trx.selectFrom('endpoints').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null);
+    if (req.endpointId !== null) q = q.where('id', '=', req.endpointId);
+    else if (req.consumerId !== null) q = q.where('consumer_id', '=', req.consumerId);
+    else if (!req.broadcast) q = q.where('consumer_id', 'is', null);
+    let targets = (await q.execute()).map(endpointFromRow);
+    if (req.endpointId !== null) {
+      if (targets.length === 0) return { kind: 'endpoint_not_found' };
+      if (targets[0].status === 'disabled') return { kind: 'endpoint_disabled' };
+    } else {
+      targets = targets.filter((e) => e.status !== 'disabled' && endpointMatches(e, req.eventType, req.channels));
+    }
+
+    const now = Date.now();
+    const messageRow = {
+      id: newId('msg', now),
+      project_id: projectId,
+      event_type: req.eventType,
+      consumer_id: req.consumerId,
+      endpoint_id: req.endpointId,
+      broadcast: req.broadcast ? 1 : 0,
+      channels: jsonOrNull(req.channels),
+      payload: req.payload,
+      idempotency_key: req.idempotencyKey,
+      request_hash: req.requestHash,
+      created_at: now,
+    };
+    await trx.insertInto('messages').values(messageRow).execute();
+    const deliveryRows: DeliveriesTable[] = targets.map((e) => ({
+      id: newId('dlv', now),
+      project_id: projectId,
+      message_id: messageRow.id,
+      endpoint_id: e.id,
+      consumer_id: e.consumerId,
+      event_type: req.eventType,
+      status: e.status === 'active' ? 'queued' : 'paused',
+      attempt_count: 0,
+      run_attempts: 0,
+      replay_count: 0,
+      next_attempt_at: now,
+      lease_expires_at: null,
+      last_status_code: null,
+      last_error: null,
+      last_attempt_at: null,
+      created_at: now,
+      updated_at: now,
+    }));
+    for (let i = 0; i < deliveryRows.length; i += CHUNK) {
+      await trx.insertInto('deliveries').values(deliveryRows.slice(i, i + CHUNK)).execute();
+    }
+    return { kind: 'created', message: messageFromRow(messageRow), deliveries: deliveryRows.map(deliveryFromRow) };
+  }
+
+  async get(projectId: string, id: string): Promise<Message | null> {
+    const r = await this.db.selectFrom('messages').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+    return r ? messageFromRow(r) : null;
+  }
+
+  async list(projectId: string, filter: { eventType?: string; consumerId?: string }, limit: number, cursor?: string): Promise<Page<Message>> {
+    let q = this.db.selectFrom('messages').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
+    if (filter.eventType !== undefined) q = q.where('event_type', '=', filter.eventType);
+    if (filter.consumerId !== undefined) q = q.where('consumer_id', '=', filter.consumerId);
+    if (cursor) q = q.where('id', '<', cursor);
+    return toPage(await q.execute(), limit, messageFromRow);
+  }
+}

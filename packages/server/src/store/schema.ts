@@ -1,0 +1,140 @@
+/**
+ * Table types for Kysely. Portable-schema rules (so the same queries serve SQLite and
+ * PostgreSQL): ids are text made by the app, times are bigint epoch milliseconds, booleans are
+ * integers 0/1, JSON is stored as text and parsed by the store.
+ */
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  /** JSON: ProjectSettings */
+  settings: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  key_hash: string;
+  prefix: string;
+  label: string | null;
+  is_admin: number;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface EventTypesTable {
+  project_id: string;
+  name: string;
+  description: string | null;
+  /** JSON Schema as text, or null */
+  schema: string | null;
+  created_at: number;
+}
+
+export interface EndpointsTable {
+  id: string;
+  project_id: string;
+  url: string;
+  consumer_id: string | null;
+  description: string | null;
+  /** JSON string[] or null (= every type) */
+  event_types: string | null;
+  /** JSON string[] or null (= every channel) */
+  channels: string | null;
+  /** JSON Record<string,string> */
+  headers: string;
+  rate_limit_rps: number | null;
+  timeout_ms: number | null;
+  /** JSON number[] or null (= project default) */
+  retry_schedule: string | null;
+  retry_client_errors: number;
+  signature_scheme: string;
+  ordering: string;
+  /** JSON object */
+  metadata: string;
+  status: string;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface EndpointSecretsTable {
+  id: string;
+  endpoint_id: string;
+  /** AES-256-GCM sealed secret (core/secret-box.ts) */
+  secret_enc: string;
+  created_at: number;
+  /** null = current secret; otherwise it keeps signing until this time (rotation grace). */
+  expires_at: number | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  project_id: string;
+  event_type: string;
+  consumer_id: string | null;
+  endpoint_id: string | null;
+  broadcast: number;
+  /** JSON string[] or null */
+  channels: string | null;
+  /** The exact bytes that are signed and sent. */
+  payload: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  created_at: number;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  project_id: string;
+  message_id: string;
+  endpoint_id: string;
+  /** Copied from the endpoint at fan-out, for filtering. */
+  consumer_id: string | null;
+  event_type: string;
+  status: string;
+  /** Attempts ever made (replays keep counting). */
+  attempt_count: number;
+  /** Attempts since created or last replayed: indexes the retry schedule. */
+  run_attempts: number;
+  replay_count: number;
+  next_attempt_at: number | null;
+  lease_expires_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  delivery_id: string;
+  project_id: string;
+  endpoint_id: string;
+  attempt_number: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  /** succeeded | retry | failed */
+  outcome: string;
+  error_class: string | null;
+  error_message: string | null;
+  response_body: string | null;
+  response_truncated: number;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  event_types: EventTypesTable;
+  endpoints: EndpointsTable;
+  endpoint_secrets: EndpointSecretsTable;
+  messages: MessagesTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
+}
+

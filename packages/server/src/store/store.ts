@@ -1,0 +1,87 @@
+/**
+ * The store: one object the API and the delivery engine talk to. It owns the database handle and
+ * exposes one repository per resource. Which engine sits below (the embedded SQLite now,
+ * PostgreSQL later) is decided here and in dialect.ts only.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { SecretBox } from '../core/secret-box.js';
+import { sqliteDialect, type StoreDialect } from './dialect.js';
+import { DeliveryRepository } from './deliveries.js';
+import { EndpointRepository } from './endpoints.js';
+import { GroupCommitter } from './group-commit.js';
+import { MessageRepository } from './messages.js';
+import { MetricsRepository } from './metrics.js';
+import { migrateToLatest } from './migrate.js';
+import { ProjectRepository } from './projects.js';
+import type { Database } from './schema.js';
+import { openSqlite } from './sqlite.js';
+
+export interface StoreOptions {
+  dataDir: string;
+  /** base64 of 32 bytes; when absent the embedded store keeps a generated key in the data dir. */
+  masterKey?: string;
+}
+
+export class Store {
+  readonly projects: ProjectRepository;
+  readonly endpoints: EndpointRepository;
+  readonly messages: MessageRepository;
+  readonly deliveries: DeliveryRepository;
+  readonly metrics: MetricsRepository;
+
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: StoreDialect,
+    box: SecretBox,
+    private readonly closeDriver: () => void,
+  ) {
+    const committer = new GroupCommitter(db);
+    this.projects = new ProjectRepository(db);
+    this.endpoints = new EndpointRepository(db, box);
+    this.messages = new MessageRepository(db, committer);
+    this.deliveries = new DeliveryRepository(db, dialect, committer, this.endpoints);
+    this.metrics = new MetricsRepository(db);
+  }
+
+  /** Opens the embedded store, runs migrations, and takes back the leases of the previous process. */
+  static async openEmbedded(opts: StoreOptions): Promise<Store> {
+    const { db, close } = openSqlite(opts.dataDir);
+    try {
+      await migrateToLatest(db);
+      const store = new Store(db, sqliteDialect, new SecretBox(loadOrCreateMasterKey(opts)), close);
+      // The lock in openSqlite proves no other process holds leases, so the previous owner's
+      // claims can go back in line now rather than after the lease.
+      await store.deliveries.releaseExpiredLeases(Date.now(), Infinity);
+      return store;
+    } catch (e) {
+      await db.destroy().catch(() => undefined);
+      close();
+      throw e;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.dialect.ping(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    this.closeDriver();
+  }
+}
+
+function loadOrCreateMasterKey(opts: StoreOptions): Buffer {
+  if (opts.masterKey) return Buffer.from(opts.masterKey, 'base64');
+  const file = path.join(opts.dataDir, 'master.key');
+  try {
+    return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const key = randomBytes(32);
+  fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}
