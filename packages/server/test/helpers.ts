@@ -1,0 +1,235 @@
+/**
+ * Test harness: real servers (in-process through startServer, or as child processes), real
+ * loopback receivers, and a small API client. Everything listens on 127.0.0.1 only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import type { Resolver } from '../src/delivery/ssrf-guard.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { createLogger } from '../src/logger.js';
+
+export const ADMIN_KEY = 'hb_test_admin_key_for_tests_only_000000';
+export const SERVER_PACKAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function tempDir(prefix = 'hookbridge-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Settings for fast tests: loopback allowed, short throttle and poll, quiet logs. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOOKBRIDGE_PORT: '0',
+    HOOKBRIDGE_HOST: '127.0.0.1',
+    HOOKBRIDGE_DATA_DIR: tempDir(),
+    HOOKBRIDGE_BOOTSTRAP_API_KEY: ADMIN_KEY,
+    HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128',
+    HOOKBRIDGE_THROTTLE_MIN_DELAY_SECONDS: '0.2',
+    HOOKBRIDGE_POLL_INTERVAL_MS: '200',
+    HOOKBRIDGE_SHUTDOWN_GRACE_SECONDS: '2',
+    HOOKBRIDGE_LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class Client {
+  constructor(
+    readonly baseUrl: string,
+    readonly key: string | undefined,
+  ) {}
+
+  withKey(key: string | undefined): Client {
+    return new Client(this.baseUrl, key);
+  }
+
+  async call<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const h: Record<string, string> = { ...headers };
+    if (this.key) h.authorization = `Bearer ${this.key}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.baseUrl + url, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  get = <T = any>(url: string) => this.call<T>('GET', url);
+  post = <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => this.call<T>('POST', url, body, headers);
+  patch = <T = any>(url: string, body?: unknown) => this.call<T>('PATCH', url, body);
+  delete = <T = any>(url: string) => this.call<T>('DELETE', url);
+}
+
+export interface TestServer extends RunningServer {
+  api: Client;
+  dataDir: string;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, opts: { resolver?: Resolver } = {}): Promise<TestServer> {
+  const e = testEnv(env);
+  const config = loadConfig(e);
+  const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL), resolver: opts.resolver });
+  return Object.assign(server, { api: new Client(server.url, ADMIN_KEY), dataDir: config.dataDir });
+}
+
+// --- receivers -------------------------------------------------------------------------------
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export type ReceiverHandler = (req: ReceivedRequest, res: http.ServerResponse) => void;
+
+export interface Receiver {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  connections: number;
+  /** Answers in turn with these statuses, then with the last one. */
+  respondWith(...statuses: number[]): void;
+  handle(handler: ReceiverHandler): void;
+  waitForRequests(n: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(port = 0): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  let handler: ReceiverHandler = (_req, res) => res.writeHead(200).end('ok');
+  const sockets = new Set<import('node:net').Socket>();
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      requests.push(r);
+      handler(r, res);
+    });
+  });
+  server.on('connection', (s) => {
+    connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  const receiver: Receiver = {
+    url: `http://127.0.0.1:${actualPort}/hook`,
+    port: actualPort,
+    requests,
+    get connections() {
+      return connections;
+    },
+    respondWith(...statuses) {
+      let i = 0;
+      handler = (_req, res) => {
+        const status = statuses[Math.min(i++, statuses.length - 1)];
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(`status ${status}`);
+      };
+    },
+    handle(h) {
+      handler = h;
+    },
+    async waitForRequests(n, timeoutMs = 10_000) {
+      await waitUntil(() => requests.length >= n, timeoutMs, `${n} requests at the receiver (got ${requests.length})`);
+      return requests;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return receiver;
+}
+
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(25);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls a delivery until it reaches one of `statuses`. */
+export async function waitForDelivery(api: Client, id: string, statuses: string[], timeoutMs = 10_000): Promise<any> {
+  let last: any;
+  await waitUntil(
+    async () => {
+      last = (await api.get(`/v1/deliveries/${id}`)).body;
+      return statuses.includes(last?.status);
+    },
+    timeoutMs,
+    `delivery ${id} to become ${statuses.join('|')} (last: ${last?.status})`,
+  );
+  return last;
+}
+
+// --- child-process servers -------------------------------------------------------------------
+
+export interface ChildServer {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Runs `hookbridge serve` from the built launcher, as a user would. Needs `npm run build`. */
+export async function spawnServer(env: Record<string, string>, port: number): Promise<ChildServer> {
+  const child = spawn(process.execPath, [path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js'), 'serve'], {
+    env: { ...process.env, ...env, HOOKBRIDGE_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
+      try {
+        return (await fetch(`${url}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    'the server to answer /healthz',
+  );
+  return { child, url, output: () => out, exited };
+}
+
+/** A free loopback port (bound then released). */
+export async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

@@ -1,0 +1,136 @@
+/**
+ * Store contract tests, run once per dialect in DIALECTS (a matrix like Kysely's). Only the
+ * embedded SQLite store exists yet; the PostgreSQL store joins this matrix when it lands.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EndpointInput } from '../src/store/endpoints.js';
+import { Store } from '../src/store/store.js';
+import { tempDir } from './helpers.js';
+
+const DIALECTS = (process.env.DIALECTS ?? 'sqlite').split(',').map((d) => d.trim());
+
+async function openStore(dialect: string): Promise<Store> {
+  if (dialect === 'sqlite') return Store.openEmbedded({ dataDir: tempDir(), masterKey: randomBytes(32).toString('base64') });
+  throw new Error(`no store for dialect ${dialect}`);
+}
+
+const endpointInput = (over: Partial<EndpointInput> = {}): EndpointInput => ({
+  url: 'http://127.0.0.1:9/hook',
+  consumerId: null,
+  description: null,
+  eventTypes: null,
+  channels: null,
+  headers: {},
+  rateLimitRps: null,
+  timeoutMs: null,
+  retrySchedule: null,
+  retryClientErrors: false,
+  signatureScheme: 'standard',
+  ordering: 'none',
+  metadata: {},
+  ...over,
+});
+
+for (const dialect of DIALECTS) {
+  describe(`store (${dialect})`, () => {
+    let store: Store;
+    let projectId: string;
+
+    beforeEach(async () => {
+      store = await openStore(dialect);
+      projectId = (await store.projects.create('p')).id;
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const publish = (endpointId: string, n = 0) =>
+      store.messages.publish(projectId, {
+        eventType: 't',
+        payload: JSON.stringify({ n }),
+        consumerId: null,
+        endpointId,
+        broadcast: false,
+        channels: null,
+        idempotencyKey: null,
+        requestHash: String(n),
+      });
+
+    const claim = (now: number, limit = 100, takeSlot = () => true) =>
+      store.deliveries.claimDue({ now, limit, leaseMs: 30_000, excludeEndpointIds: [], takeSlot });
+
+    it('group-commits concurrent publishes, each durable and complete', async () => {
+      const { endpoint } = await store.endpoints.create(projectId, endpointInput());
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => publish(endpoint.id, i)));
+      expect(results.every((r) => r.kind === 'created')).toBe(true);
+      const page = await store.deliveries.list(projectId, { endpointId: endpoint.id }, 250);
+      expect(page.data).toHaveLength(50);
+    });
+
+    it('claims due work once, leases it, and gives it back when the lease runs out', async () => {
+      const { endpoint } = await store.endpoints.create(projectId, endpointInput());
+      for (let i = 0; i < 5; i++) await publish(endpoint.id, i);
+      const now = Date.now();
+      const first = await claim(now);
+      expect(first).toHaveLength(5);
+      expect(first[0]).toMatchObject({ endpointId: endpoint.id, attemptNumber: 1, url: endpoint.url });
+      expect(JSON.parse(first[0].payload)).toEqual({ n: 0 });
+      expect(await claim(now)).toHaveLength(0);
+      expect((await store.deliveries.get(projectId, first[0].id))?.status).toBe('delivering');
+      // a dead worker's claims come back after the lease (at least the endpoint timeout + 5 s)
+      expect(await store.deliveries.releaseExpiredLeases(now + 10_000)).toBe(0);
+      expect(await store.deliveries.releaseExpiredLeases(now + 30_001)).toBe(5);
+      expect(await claim(now + 30_001)).toHaveLength(5);
+    });
+
+    it('never claims more than the caller has slots for, and nothing not yet due', async () => {
+      const { endpoint } = await store.endpoints.create(projectId, endpointInput());
+      for (let i = 0; i < 5; i++) await publish(endpoint.id, i);
+      let slots = 2;
+      const got = await claim(Date.now(), 100, () => slots-- > 0);
+      expect(got).toHaveLength(2);
+      expect(await claim(Date.now() - 60_000)).toHaveLength(0);
+    });
+
+    it('offers only the head of a fifo endpoint', async () => {
+      const { endpoint } = await store.endpoints.create(projectId, endpointInput({ ordering: 'fifo' }));
+      for (let i = 0; i < 3; i++) await publish(endpoint.id, i);
+      const now = Date.now();
+      const [head, ...rest] = await claim(now);
+      expect(rest).toHaveLength(0);
+      expect(JSON.parse(head.payload)).toEqual({ n: 0 });
+      expect(await claim(now)).toHaveLength(0);
+      expect(await store.deliveries.nextDueAt([])).toBeNull();
+      await store.deliveries.recordAttempt({
+        delivery: head,
+        startedAt: now,
+        durationMs: 3,
+        statusCode: 200,
+        errorClass: null,
+        errorMessage: null,
+        responseBody: 'ok',
+        responseTruncated: false,
+        decision: { kind: 'succeeded' },
+      });
+      const [next] = await claim(Date.now());
+      expect(JSON.parse(next.payload)).toEqual({ n: 1 });
+    });
+
+    it('keeps signing secrets encrypted at rest', async () => {
+      const { secret } = await store.endpoints.create(projectId, endpointInput());
+      const rows = await store.db.selectFrom('endpoint_secrets').select('secret_enc').execute();
+      expect(rows.some((r) => r.secret_enc.includes(secret.slice(6)))).toBe(false);
+      const [endpointId] = (await store.db.selectFrom('endpoints').select('id').execute()).map((r) => r.id);
+      expect((await store.endpoints.activeSecrets([endpointId], Date.now())).get(endpointId)).toEqual([secret]);
+    });
+
+    it('stores API keys hashed', async () => {
+      const key = 'hb_live_' + randomBytes(16).toString('hex');
+      await store.projects.createKey(projectId, key);
+      const rows = await store.db.selectFrom('api_keys').selectAll().execute();
+      expect(JSON.stringify(rows)).not.toContain(key);
+      expect((await store.projects.findKeyBySecret(key))?.projectId).toBe(projectId);
+    });
+  });
+}
