@@ -80,7 +80,7 @@ describe('fan-out', () => {
   it('paused endpoints receive nothing until resumed, then everything', async () => {
     const id = await endpoint('pausable', { consumer_id: 'pauser' });
     expect((await server.api.post(`/v1/endpoints/${id}/pause`)).body.status).toBe('paused');
-    const sent = [];
+    const sent: any[] = [];
     for (let i = 0; i < 3; i++) sent.push(await publish({ event_type: 'p.t', consumer_id: 'pauser', payload: { i } }));
     expect(sent.every((m) => m.deliveries[0].status === 'paused')).toBe(true);
     await sleep(300);

@@ -65,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Action routes (POST …/pause) carry no body; accept an empty JSON body rather than fail on it.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
+  // Fastify parses text/plain by default; the API is JSON only, so that must be a 415 (DESIGN.md §3).
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);

@@ -104,13 +104,25 @@ export class DeliveryWorker {
     }
     const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size);
     if (room <= 0) return 0;
-    const claimed = await this.store.deliveries.claimDue({
-      now,
-      limit: room,
-      leaseMs: this.opts.leaseSeconds * 1000,
-      excludeEndpointIds: this.throttle.saturated(now),
-      takeSlot: (endpointId, ordering, rps) => this.throttle.tryTake(endpointId, ordering, rps, now),
-    });
+    const taken: string[] = [];
+    let claimed: ClaimedDelivery[];
+    try {
+      claimed = await this.store.deliveries.claimDue({
+        now,
+        limit: room,
+        leaseMs: this.opts.leaseSeconds * 1000,
+        excludeEndpointIds: this.throttle.saturated(now),
+        takeSlot: (endpointId, ordering, rps) => {
+          const ok = this.throttle.tryTake(endpointId, ordering, rps, now);
+          if (ok) taken.push(endpointId);
+          return ok;
+        },
+      });
+    } catch (err) {
+      // The claim rolled back: give back the slots it took, or the endpoints would stay "busy".
+      for (const id of taken) this.throttle.release(id);
+      throw err;
+    }
     if (claimed.length === 0) return 0;
     const secrets = await this.store.endpoints.activeSecrets([...new Set(claimed.map((c) => c.endpointId))], now);
     for (const d of claimed) this.dispatch(d, secrets.get(d.endpointId) ?? []);

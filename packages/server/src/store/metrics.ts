@@ -61,7 +61,9 @@ export class MetricsRepository {
 
   /** Attempts per time bucket by outcome; empty buckets are included so charts have no gaps. */
   async timeseries(projectId: string, since: number, until: number, bucketMs: number, endpointId?: string): Promise<TimeBucket[]> {
-    const bucket = sql<number>`(started_at / ${bucketMs}) * ${bucketMs}`;
+    // Literal, not a bound parameter: better-sqlite3 binds JS numbers as REAL, which would turn this
+    // into float division. bucketMs comes from a fixed table, never from the client.
+    const bucket = sql<number>`(started_at / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
     let q = this.db
       .selectFrom('attempts')
       .select([

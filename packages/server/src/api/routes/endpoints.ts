@@ -130,7 +130,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     },
     async (req) => {
       const grace = req.body?.grace_seconds ?? DEFAULT_GRACE_SECONDS;
-      const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, grace * 1000);
+      const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, Math.round(grace * 1000));
       if (!secret) throw notFound('endpoint');
       return { signing_secret: secret, previous_secret_expires_at: new Date(Date.now() + grace * 1000).toISOString() };
     },

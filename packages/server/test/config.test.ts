@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, SETTINGS, settingsMarkdown } from '../src/config.js';
+import { VERSION } from '../src/version.js';
+import { SERVER_PACKAGE } from './helpers.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.dataDir).toBe(path.resolve('./.hookbridge'));
+    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.allowPrivateNetworks).toEqual([]);
+    expect(c.maxPayloadBytes).toBe(1024 * 1024);
+    expect(c.leaseSeconds).toBe(30);
+    expect(c.throttleMinDelaySeconds).toBe(60);
+    expect(c.defaultTimeoutMs).toBe(15000);
+  });
+
+  it('takes flags over env over defaults', () => {
+    expect(loadConfig({ HOOKBRIDGE_PORT: '9000' }).port).toBe(9000);
+    expect(loadConfig({ HOOKBRIDGE_PORT: '9000' }, { port: '9100' }).port).toBe(9100);
+    expect(loadConfig({ HOOKBRIDGE_PORT: '9000' }).publicUrl).toBe('http://localhost:9000');
+    expect(loadConfig({ HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8, ::1/128' }).allowPrivateNetworks).toHaveLength(2);
+  });
+
+  it('refuses bad values with a message naming the variable', () => {
+    expect(() => loadConfig({ HOOKBRIDGE_PORT: 'abc' })).toThrow(/HOOKBRIDGE_PORT/);
+    expect(() => loadConfig({ HOOKBRIDGE_PORT: '70000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS: 'banana' })).toThrow(/HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS/);
+    expect(() => loadConfig({ HOOKBRIDGE_MASTER_KEY: 'c2hvcnQ=' })).toThrow(/32 bytes/);
+    expect(() => loadConfig({ HOOKBRIDGE_LOG_LEVEL: 'loud' })).toThrow(/HOOKBRIDGE_LOG_LEVEL/);
+    expect(() => loadConfig({ HOOKBRIDGE_DEFAULT_TIMEOUT_MS: '60000' })).toThrow(/1000 to 30000/);
+  });
+
+  it('docs/configuration.md lists exactly the settings the code reads (run npm run docs:config)', () => {
+    const doc = fs.readFileSync(path.join(SERVER_PACKAGE, '../../docs/configuration.md'), 'utf8');
+    expect(doc).toContain(settingsMarkdown());
+    for (const s of SETTINGS) expect(doc).toContain(s.env);
+  });
+
+  it('VERSION matches the package version', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(SERVER_PACKAGE, 'package.json'), 'utf8'));
+    expect(VERSION).toBe(pkg.version);
+  });
+});
