@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EndpointInput } from '../src/store/endpoints.js';
+import { ENDPOINT_DEFAULTS, type EndpointInput } from '../src/store/endpoints.js';
 import { Store } from '../src/store/store.js';
 import { tempDir } from './helpers.js';
 
@@ -15,22 +15,7 @@ async function openStore(dialect: string): Promise<Store> {
   throw new Error(`no store for dialect ${dialect}`);
 }
 
-const endpointInput = (over: Partial<EndpointInput> = {}): EndpointInput => ({
-  url: 'http://127.0.0.1:9/hook',
-  consumerId: null,
-  description: null,
-  eventTypes: null,
-  channels: null,
-  headers: {},
-  rateLimitRps: null,
-  timeoutMs: null,
-  retrySchedule: null,
-  retryClientErrors: false,
-  signatureScheme: 'standard',
-  ordering: 'none',
-  metadata: {},
-  ...over,
-});
+const endpointInput = (over: Partial<EndpointInput> = {}): EndpointInput => ({ ...ENDPOINT_DEFAULTS, url: 'http://127.0.0.1:9/hook', ...over });
 
 for (const dialect of DIALECTS) {
   describe(`store (${dialect})`, () => {

@@ -332,9 +332,22 @@ export class DeliveryRepository {
       } while (cursor);
     }
     let replayed = 0;
-    for (const id of ids) {
-      const r = await this.replay(projectId, id);
-      if ('ok' in r) replayed++;
+    // One transaction (one fsync) per chunk rather than per delivery: bulk replays can be large.
+    for (let i = 0; i < ids.length; i += 250) {
+      const chunk = ids.slice(i, i + 250);
+      replayed += await this.db.transaction().execute(async (trx) => {
+        const now = Date.now();
+        const rows = await trx
+          .selectFrom('deliveries')
+          .select('id')
+          .where('project_id', '=', projectId)
+          .where('id', 'in', chunk)
+          .where('status', 'in', [...REPLAYABLE])
+          .execute();
+        let n = 0;
+        for (const r of rows) if ((await this.replayIn(trx, r.id, now)) === null) n++;
+        return n;
+      });
     }
     return { replayed, skipped: ids.length - replayed };
   }

@@ -12,6 +12,22 @@ export type EndpointInput = Pick<
   'url' | 'consumerId' | 'description' | 'eventTypes' | 'channels' | 'headers' | 'rateLimitRps' | 'timeoutMs' | 'retrySchedule' | 'retryClientErrors' | 'signatureScheme' | 'ordering' | 'metadata'
 >;
 
+/** What an endpoint gets for every field its creator leaves out. */
+export const ENDPOINT_DEFAULTS: Omit<EndpointInput, 'url'> = {
+  consumerId: null,
+  description: null,
+  eventTypes: null,
+  channels: null,
+  headers: {},
+  rateLimitRps: null,
+  timeoutMs: null,
+  retrySchedule: null,
+  retryClientErrors: false,
+  signatureScheme: 'standard',
+  ordering: 'none',
+  metadata: {},
+};
+
 function inputColumns(i: Partial<EndpointInput>) {
   const cols: Record<string, unknown> = {};
   if (i.url !== undefined) cols.url = i.url;

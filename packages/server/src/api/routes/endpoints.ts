@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { customHeaderProblems } from '../../core/endpoint-rules.js';
 import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
 import { checkUrlAllowed, UrlNotAllowedError } from '../../delivery/ssrf-guard.js';
-import type { EndpointInput } from '../../store/endpoints.js';
+import { ENDPOINT_DEFAULTS, type EndpointInput } from '../../store/endpoints.js';
 import type { RouteOptions } from '../app.js';
 import { EndpointCreate, EndpointJson, EndpointPatch, IdParams, ListOf, ListQuery, endpointJson, errorResponses, listJson, type EndpointPatchBody } from '../schemas.js';
 
@@ -46,22 +46,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
 
   app.post('/endpoints', { schema: { tags, body: EndpointCreate, response: { 201: EndpointJson, ...errorResponses } } }, async (req, reply) => {
     const input = await vetted(req.body);
-    const { endpoint, secret } = await store.endpoints.create(req.auth.projectId, {
-      consumerId: null,
-      description: null,
-      eventTypes: null,
-      channels: null,
-      headers: {},
-      rateLimitRps: null,
-      timeoutMs: null,
-      retrySchedule: null,
-      retryClientErrors: false,
-      signatureScheme: 'standard',
-      ordering: 'none',
-      metadata: {},
-      ...(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<EndpointInput>),
-      url: req.body.url,
-    });
+    const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<EndpointInput>;
+    const { endpoint, secret } = await store.endpoints.create(req.auth.projectId, { ...ENDPOINT_DEFAULTS, ...given, url: req.body.url });
     return reply.status(201).send(endpointJson(endpoint, secret));
   });
 
