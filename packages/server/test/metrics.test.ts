@@ -47,6 +47,9 @@ describe('event types and project defaults', () => {
     const created = await server.api.post('/v1/event-types', { name: 'invoice.paid', description: 'An invoice was paid', schema: { type: 'object' } });
     expect(created.status).toBe(201);
     expect((await server.api.post('/v1/event-types', { name: 'invoice.paid' })).body.error.code).toBe('conflict');
+    const badSchema = await server.api.post('/v1/event-types', { name: 'bad.schema', schema: { type: 'nope' } });
+    expect(badSchema.status).toBe(400);
+    expect(badSchema.body.error.details[0].field).toBe('schema');
     expect((await server.api.get('/v1/event-types')).body.data.map((e: any) => e.name)).toContain('invoice.paid');
     expect((await server.api.get('/v1/event-types/invoice.paid')).body.description).toBe('An invoice was paid');
 

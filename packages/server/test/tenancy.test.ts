@@ -132,6 +132,24 @@ describe.sequential('tenancy', () => {
     expect((await admin.get('/v1/deliveries')).body.data.map((d: any) => d.id)).toContain(A.deliveryId);
   });
 
+  it("B's metrics and event types see nothing of A", async () => {
+    expect((await admin.post('/v1/event-types', { name: 'order.created', description: 'A only' })).status).toBe(201);
+    const types = await B.api.get('/v1/event-types');
+    expect(types.status).toBe(200);
+    expect(types.body.data).toEqual([]);
+    expectError(await B.api.get('/v1/event-types/order.created'), 404, 'not_found');
+    // B may register the same name in its own project.
+    expect((await B.api.post('/v1/event-types', { name: 'order.created' })).status).toBe(201);
+
+    expectError(await B.api.get(`/v1/metrics?endpoint_id=${A.endpointId}`), 404, 'not_found');
+    expectError(await B.api.get(`/v1/metrics/timeseries?endpoint_id=${A.endpointId}`), 404, 'not_found');
+    const m = await B.api.get('/v1/metrics?window=1h');
+    expect(m.status).toBe(200);
+    expect(m.body).toMatchObject({ total_messages: 0, deliveries: 0, succeeded: 0, attempts: 0 });
+    // Sanity: A's own metrics count them.
+    expect((await admin.get('/v1/metrics?window=1h')).body).toMatchObject({ total_messages: 1, deliveries: 1, succeeded: 1 });
+  });
+
   it("B cannot publish to A's endpoint by id", async () => {
     const res = await B.api.post('/v1/messages', { event_type: 'order.created', payload: { sneaky: true }, endpoint_id: A.endpointId });
     expectError(res, 404, 'not_found');

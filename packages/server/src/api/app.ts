@@ -6,9 +6,11 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import { ApiError } from '../core/errors.js';
 import type { CidrList } from '../core/ip-policy.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import type { Resolver } from '../delivery/ssrf-guard.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
@@ -59,6 +61,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Per-request access logs would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Errors the router raises before any route or hook runs; without this they bypass the error
+    // handler and answer in Fastify's own shape.
+    frameworkErrors: (err, _request, reply: FastifyReply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.status(404).send({ error: { code: 'not_found', message: 'not found (the id is too long)' } });
+      if (err.code === 'FST_ERR_BAD_URL') return reply.status(400).send({ error: { code: 'invalid_request', message: 'the URL path is not valid (bad percent-encoding)' } });
+      return reply.status(400).send({ error: { code: 'invalid_request', message: err.message } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
@@ -70,6 +79,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
+    if (jsonNestingExceeds(body as string, MAX_JSON_DEPTH)) {
+      return done(new ApiError('invalid_request', `JSON is nested more than ${MAX_JSON_DEPTH} levels deep`), undefined);
+    }
     defaultJson(req, body as string, done);
   });
 

@@ -43,6 +43,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const known = err.code ? BY_FASTIFY_CODE[err.code] : undefined;
     if (known) return reply.status(known[0]).send({ error: { code: known[1], message: known[2] } });
+    if (err instanceof SyntaxError && /prototype/i.test(err.message)) {
+      return reply.status(400).send({ error: { code: 'invalid_request', message: 'the body contains a forbidden "__proto__" or "constructor.prototype" key' } });
+    }
     if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
       return reply.status(400).send({ error: { code: 'invalid_request', message: 'the body is not valid JSON' } });
     }

@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ApiError, notFound } from '../../core/errors.js';
+import { Ajv } from 'ajv';
+import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
 import type { RouteOptions } from '../app.js';
 import { EventTypeJson, ListOf, ListQuery, errorResponses, eventTypeJson, listJson } from '../schemas.js';
+
+/** Only used to check that a registered schema compiles. */
+const schemaChecker = new Ajv({ strict: false });
 
 export const eventTypeRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
@@ -25,6 +29,13 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
       },
     },
     async (req, reply) => {
+      if (req.body.schema) {
+        try {
+          schemaChecker.compile(req.body.schema);
+        } catch (e) {
+          throw invalidRequest('schema is not a valid JSON Schema', [{ field: 'schema', message: (e as Error).message }]);
+        }
+      }
       const et = await store.projects.createEventType(req.auth.projectId, req.body);
       if (!et) throw new ApiError('conflict', `event type "${req.body.name}" already exists`);
       return reply.status(201).send(eventTypeJson(et));
