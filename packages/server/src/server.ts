@@ -73,8 +73,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       bootstrap,
       close() {
         closing ??= (async () => {
+          // The API stays up while attempts drain, answering /readyz with 503 so a load balancer
+          // moves traffic away; anything it still accepts is durable and goes out after restart.
           draining = true;
-          await Promise.all([worker.stop(config.shutdownGraceSeconds * 1000), app.close()]);
+          await worker.stop(config.shutdownGraceSeconds * 1000);
+          await app.close();
           await sender.close();
           await store.close();
         })();

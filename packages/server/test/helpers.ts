@@ -210,7 +210,8 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
+  try {
+    await waitUntil(
     async () => {
       if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
       try {
@@ -221,7 +222,11 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
     },
     15_000,
     'the server to answer /healthz',
-  );
+    );
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
   return { child, url, output: () => out, exited };
 }
 
