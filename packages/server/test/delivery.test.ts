@@ -74,6 +74,10 @@ describe('signing', () => {
   it('after rotation both secrets verify until the grace ends, then only the new one', async () => {
     const r = await receiver();
     const ep = await endpoint(r.url);
+    // without a body the default grace (24 h) applies
+    const withDefaults = await server.api.post(`/v1/endpoints/${(await endpoint(r.url)).id}/secret/rotate`);
+    expect(withDefaults.status).toBe(200);
+    expect(Date.parse(withDefaults.body.previous_secret_expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
     const rotated = await server.api.post(`/v1/endpoints/${ep.id}/secret/rotate`, { grace_seconds: 1.5 });
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.signing_secret as string;
@@ -98,8 +102,11 @@ describe('success and failure rules', () => {
     r.respondWith(500, 500, 200);
     const ep = await endpoint(r.url);
     const msg = await send(ep.id);
+    const pending = await waitForDelivery(server.api, msg.deliveries[0].id, ['pending_retry', 'succeeded']);
+    if (pending.status === 'pending_retry') expect(pending.last_error).toBe('endpoint answered 500');
     const d = await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded']);
     expect(d.attempt_count).toBe(3);
+    expect(d.last_error).toBeNull();
     const attempts = (await server.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
     expect(attempts.map((a: any) => [a.attempt_number, a.status_code, a.outcome])).toEqual([
       [1, 500, 'retry'],
@@ -160,6 +167,7 @@ describe('success and failure rules', () => {
     const disabled = (await server.api.get(`/v1/endpoints/${ep.id}`)).body;
     expect(disabled.status).toBe('disabled');
     expect(disabled.disabled_reason).toMatch(/410/);
+    expect((await server.api.post(`/v1/endpoints/${ep.id}/pause`)).body.error.code).toBe('invalid_state');
     // direct sends to a disabled endpoint are refused; fan-out skips it
     expect((await server.api.post('/v1/messages', { event_type: 't', payload: {}, endpoint_id: ep.id })).status).toBe(409);
     r.respondWith(200);

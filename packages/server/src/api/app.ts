@@ -15,6 +15,7 @@ import type { Resolver } from '../delivery/ssrf-guard.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
+import { ProjectCache } from './project-cache.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -85,6 +86,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     defaultJson(req, body as string, done);
   });
 
+  // A POST without a body (an action, or a rotation taking its defaults) validates as `{}`.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
+
   installErrorHandling(app);
   await app.register(swagger, {
     openapi: {
@@ -94,18 +100,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       security: [{ apiKey: [] }],
     },
   });
-  installAuth(app, deps.store, deps.apiRateLimitPerMinute);
+  const projectCache = new ProjectCache(deps.store);
+  installAuth(app, deps.store, projectCache, deps.apiRateLimitPerMinute);
 
-  await app.register(healthRoutes, { deps });
+  await app.register(healthRoutes, { deps, projectCache });
   await app.register(
     async (v1) => {
-      await v1.register(projectRoutes, { deps });
-      await v1.register(apiKeyRoutes, { deps });
-      await v1.register(endpointRoutes, { deps });
-      await v1.register(messageRoutes, { deps });
-      await v1.register(deliveryRoutes, { deps });
-      await v1.register(eventTypeRoutes, { deps });
-      await v1.register(metricsRoutes, { deps });
+      await v1.register(projectRoutes, { deps, projectCache });
+      await v1.register(apiKeyRoutes, { deps, projectCache });
+      await v1.register(endpointRoutes, { deps, projectCache });
+      await v1.register(messageRoutes, { deps, projectCache });
+      await v1.register(deliveryRoutes, { deps, projectCache });
+      await v1.register(eventTypeRoutes, { deps, projectCache });
+      await v1.register(metricsRoutes, { deps, projectCache });
     },
     { prefix: '/v1' },
   );
@@ -115,4 +122,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
 export interface RouteOptions {
   deps: AppDeps;
+  projectCache: ProjectCache;
 }

@@ -4,12 +4,16 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/errors.js';
+import type { Project } from '../core/model.js';
+import type { ProjectCache } from './project-cache.js';
 import type { Store } from '../store/store.js';
 
 export interface AuthContext {
   keyId: string;
   projectId: string;
   isAdmin: boolean;
+  /** The key's project, read at most once a second per project (settings apply within 1 s). */
+  project: Project;
 }
 
 declare module 'fastify' {
@@ -25,7 +29,7 @@ declare module 'fastify' {
 /** How often last_used_at is written per key: often enough to be useful, rarely enough to be free. */
 const TOUCH_EVERY_MS = 60_000;
 
-export function installAuth(app: FastifyInstance, store: Store, defaultRateLimitPerMinute: number): void {
+export function installAuth(app: FastifyInstance, store: Store, projects: ProjectCache, defaultRateLimitPerMinute: number): void {
   const touched = new Map<string, number>();
   const limiter = new ProjectRateLimiter();
   app.decorateRequest('auth', null as unknown as AuthContext);
@@ -36,14 +40,15 @@ export function installAuth(app: FastifyInstance, store: Store, defaultRateLimit
     if (!match) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
     const key = await store.projects.findKeyBySecret(match[1]);
     if (!key) throw new ApiError('unauthorized', 'unknown or revoked API key');
-    request.auth = { keyId: key.id, projectId: key.projectId, isAdmin: key.isAdmin };
     const now = Date.now();
+    const project = await projects.get(key.projectId, now);
+    if (!project) throw new ApiError('unauthorized', 'the project of this API key no longer exists');
+    request.auth = { keyId: key.id, projectId: key.projectId, isAdmin: key.isAdmin, project };
     if ((touched.get(key.id) ?? 0) + TOUCH_EVERY_MS <= now) {
       touched.set(key.id, now);
       store.projects.touchKey(key.id, now).catch((err) => request.log.warn({ err }, 'could not record key use'));
     }
-    const project = await store.projects.get(key.projectId);
-    const limit = project?.settings.api_rate_limit_per_minute ?? defaultRateLimitPerMinute;
+    const limit = project.settings.api_rate_limit_per_minute ?? defaultRateLimitPerMinute;
     const retryAfter = limiter.take(key.projectId, limit, now);
     if (retryAfter !== null) {
       throw new ApiError('rate_limited', `more than ${limit} requests per minute for this project`, undefined, { 'retry-after': String(retryAfter) });

@@ -2,27 +2,47 @@ import { describe, expect, it } from 'vitest';
 import { EndpointThrottle } from './endpoint-throttle.js';
 
 describe('EndpointThrottle', () => {
-  it('caps in-flight attempts per endpoint, one for fifo', () => {
+  it('sends at most the cap per endpoint and claims up to twice that', () => {
     const t = new EndpointThrottle(2);
-    expect(t.tryTake('a', 'none', null, 0)).toBe(true);
-    expect(t.tryTake('a', 'none', null, 0)).toBe(true);
-    expect(t.tryTake('a', 'none', null, 0)).toBe(false);
-    expect(t.tryTake('b', 'none', null, 0)).toBe(true);
+    const claims = Array.from({ length: 6 }, () => t.tryClaim('a', 'none', null, 0));
+    expect(claims).toEqual([true, true, true, true, false, false]);
     expect(t.saturated(0)).toEqual(['a']);
-    t.release('a');
-    expect(t.tryTake('a', 'none', null, 0)).toBe(true);
-    expect(t.tryTake('f', 'fifo', null, 0)).toBe(true);
-    expect(t.tryTake('f', 'fifo', null, 0)).toBe(false);
+    t.unclaim('a');
+    expect(t.saturated(0)).toEqual(['a']);
+    t.tryClaim('a', 'none', null, 0);
+    expect(t.canSend('a', 'none')).toBe(true);
+    t.startSending('a');
+    t.startSending('a');
+    expect(t.canSend('a', 'none')).toBe(false);
+    t.doneSending('a');
+    expect(t.canSend('a', 'none')).toBe(true);
+    expect(t.saturated(0)).toEqual(['a']);
+    t.doneSending('a');
+    expect(t.saturated(0)).toEqual([]);
+    expect(t.tryClaim('a', 'none', null, 0)).toBe(true);
+    expect(t.tryClaim('b', 'none', null, 0)).toBe(true);
+  });
+
+  it('allows one claim and one request at a time for fifo endpoints', () => {
+    const t = new EndpointThrottle(8);
+    expect(t.tryClaim('f', 'fifo', null, 0)).toBe(true);
+    expect(t.tryClaim('f', 'fifo', null, 0)).toBe(false);
+    t.startSending('f');
+    expect(t.canSend('f', 'fifo')).toBe(false);
+    t.doneSending('f');
+    expect(t.tryClaim('f', 'fifo', null, 0)).toBe(true);
+    t.unclaim('f');
+    expect(t.tryClaim('f', 'fifo', null, 0)).toBe(true);
   });
 
   it('rate-limits with a one-second bucket and says when the next token comes', () => {
     const t = new EndpointThrottle(100);
     let ok = 0;
-    for (let i = 0; i < 10; i++) if (t.tryTake('r', 'none', 4, 1000)) ok++;
+    for (let i = 0; i < 10; i++) if (t.tryClaim('r', 'none', 4, 1000)) ok++;
     expect(ok).toBe(4);
     expect(t.saturated(1000)).toEqual(['r']);
     expect(t.nextTokenAt()).toBe(1250);
-    expect(t.tryTake('r', 'none', 4, 1250)).toBe(true);
+    expect(t.tryClaim('r', 'none', 4, 1250)).toBe(true);
     expect(t.saturated(2000)).toEqual([]);
   });
 });

@@ -12,6 +12,9 @@ import { VERSION } from '../version.js';
 import { EndpointThrottle } from './endpoint-throttle.js';
 import type { Sender } from './sender.js';
 
+/** How long a woken worker with attempts in flight waits for more slots to free before claiming. */
+const CLAIM_COALESCE_MS = 2;
+
 export interface WorkerOptions {
   concurrency: number;
   endpointConcurrency: number;
@@ -25,11 +28,17 @@ export interface WorkerOptions {
 export class DeliveryWorker {
   private readonly throttle: EndpointThrottle;
   private readonly inFlight = new Map<string, { endpointId: string; abort: AbortController; done: Promise<void> }>();
+  /** Claimed deliveries waiting in this worker for a free slot of their endpoint, by endpoint. */
+  private readonly waiting = new Map<string, Array<{ d: ClaimedDelivery; secrets: string[] }>>();
+  private waitingCount = 0;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private lastLeaseSweep = 0;
+  private lastDueQuery = 0;
+  /** Earliest retry this worker scheduled itself and has not claimed since. */
+  private retryDueAt = Infinity;
 
   constructor(
     private readonly store: Store,
@@ -64,6 +73,16 @@ export class DeliveryWorker {
     this.running = false;
     this.wake();
     await this.loopDone;
+    const waitingIds: string[] = [];
+    for (const [endpointId, line] of this.waiting) {
+      for (const { d } of line) {
+        waitingIds.push(d.id);
+        this.throttle.unclaim(endpointId);
+      }
+    }
+    this.waiting.clear();
+    this.waitingCount = 0;
+    await this.store.deliveries.releaseLeases(waitingIds, Date.now());
     const all = () => Promise.all([...this.inFlight.values()].map((f) => f.done));
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([all().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
@@ -89,9 +108,14 @@ export class DeliveryWorker {
         continue;
       }
       if (!this.running) break;
-      const full = this.inFlight.size >= this.opts.concurrency;
+      const full = this.inFlight.size + this.waitingCount >= this.opts.concurrency;
       if (claimed > 0 && !full) continue;
-      if (this.woken) continue;
+      if (this.woken) {
+        // Slots free up one attempt at a time. Gathering them for a moment before claiming
+        // turns many one-row claim transactions (each an fsync) into a few batched ones.
+        if (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, CLAIM_COALESCE_MS));
+        continue;
+      }
       await this.sleep(full ? this.opts.pollIntervalMs : await this.idleWait());
     }
   }
@@ -102,7 +126,8 @@ export class DeliveryWorker {
       this.lastLeaseSweep = now;
       await this.store.deliveries.releaseExpiredLeases(now);
     }
-    const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size);
+    if (this.retryDueAt <= now) this.retryDueAt = Infinity;
+    const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size - this.waitingCount);
     if (room <= 0) return 0;
     const taken: string[] = [];
     let claimed: ClaimedDelivery[];
@@ -111,30 +136,57 @@ export class DeliveryWorker {
         now,
         limit: room,
         leaseMs: this.opts.leaseSeconds * 1000,
+        defaultTimeoutMs: this.opts.defaultTimeoutMs,
         excludeEndpointIds: this.throttle.saturated(now),
         takeSlot: (endpointId, ordering, rps) => {
-          const ok = this.throttle.tryTake(endpointId, ordering, rps, now);
+          const ok = this.throttle.tryClaim(endpointId, ordering, rps, now);
           if (ok) taken.push(endpointId);
           return ok;
         },
       });
     } catch (err) {
-      // The claim rolled back: give back the slots it took, or the endpoints would stay "busy".
-      for (const id of taken) this.throttle.release(id);
+      // The claim rolled back: give back what it counted, or the endpoints would stay "busy".
+      for (const id of taken) this.throttle.unclaim(id);
       throw err;
     }
     if (claimed.length === 0) return 0;
-    const secrets = await this.store.endpoints.activeSecrets([...new Set(claimed.map((c) => c.endpointId))], now);
-    for (const d of claimed) this.dispatch(d, secrets.get(d.endpointId) ?? []);
+    const endpointIds = [...new Set(claimed.map((c) => c.endpointId))];
+    const secrets = await this.store.endpoints.activeSecrets(endpointIds, now);
+    for (const d of claimed) {
+      const line = this.waiting.get(d.endpointId) ?? [];
+      line.push({ d, secrets: secrets.get(d.endpointId) ?? [] });
+      this.waiting.set(d.endpointId, line);
+      this.waitingCount++;
+    }
+    for (const id of endpointIds) this.sendWaiting(id);
     return claimed.length;
   }
 
-  /** Milliseconds until something may be due: the next retry, a rate-limit token, or the poll. */
+  /** Starts as many of an endpoint's waiting deliveries as it has free sending slots. */
+  private sendWaiting(endpointId: string): void {
+    const line = this.waiting.get(endpointId);
+    while (line && line.length > 0 && this.throttle.canSend(endpointId, line[0].d.ordering)) {
+      const { d, secrets } = line.shift()!;
+      this.waitingCount--;
+      this.throttle.startSending(endpointId);
+      this.dispatch(d, secrets);
+    }
+    if (line && line.length === 0) this.waiting.delete(endpointId);
+  }
+
+  /**
+   * Milliseconds until something may be due: the next retry, a rate-limit token, or the poll.
+   * While attempts are in flight their completions wake the loop anyway, and the retries they
+   * schedule are known here, so the store is asked only when idle or once per poll interval.
+   */
   private async idleWait(): Promise<number> {
     const now = Date.now();
-    let until = now + this.opts.pollIntervalMs;
-    const nextDue = await this.store.deliveries.nextDueAt(this.throttle.saturated(now));
-    if (nextDue !== null) until = Math.min(until, nextDue);
+    let until = Math.min(now + this.opts.pollIntervalMs, this.retryDueAt);
+    if (this.inFlight.size === 0 || now - this.lastDueQuery >= this.opts.pollIntervalMs) {
+      this.lastDueQuery = now;
+      const nextDue = await this.store.deliveries.nextDueAt(this.throttle.saturated(now));
+      if (nextDue !== null) until = Math.min(until, nextDue);
+    }
     const token = this.throttle.nextTokenAt();
     if (token !== null) until = Math.min(until, token);
     return Math.max(0, until - now);
@@ -157,17 +209,31 @@ export class DeliveryWorker {
 
   private dispatch(d: ClaimedDelivery, secrets: string[]): void {
     const abort = new AbortController();
-    const done = this.attempt(d, secrets, abort.signal)
+    let endpointSlotHeld = true;
+    // The endpoint's slot bounds requests to the endpoint, so it is freed as soon as the HTTP
+    // exchange ends (the next waiting delivery goes out at once); the worker-wide slot is held
+    // until the attempt is recorded.
+    const releaseEndpointSlot = () => {
+      if (!endpointSlotHeld) return;
+      endpointSlotHeld = false;
+      this.throttle.doneSending(d.endpointId);
+      this.sendWaiting(d.endpointId);
+      this.wake();
+    };
+    const done = this.attempt(d, secrets, abort.signal, releaseEndpointSlot)
       .catch((err) => this.log.error({ err, delivery: d.id }, 'recording an attempt failed; the lease will bring it back'))
       .finally(() => {
+        const wasFull = this.inFlight.size + this.waitingCount >= this.opts.concurrency;
         this.inFlight.delete(d.id);
-        this.throttle.release(d.endpointId);
-        this.wake();
+        releaseEndpointSlot();
+        // Freeing the endpoint's slot already woke the loop; a finished record matters only
+        // when the worker-wide slots were what held claims back.
+        if (wasFull) this.wake();
       });
     this.inFlight.set(d.id, { endpointId: d.endpointId, abort, done });
   }
 
-  private async attempt(d: ClaimedDelivery, secrets: string[], signal: AbortSignal): Promise<void> {
+  private async attempt(d: ClaimedDelivery, secrets: string[], signal: AbortSignal, sent: () => void): Promise<void> {
     const startedAt = Date.now();
     const headers: Record<string, string> = {
       ...d.headers,
@@ -180,6 +246,7 @@ export class DeliveryWorker {
     };
     const res = await this.sender.send({ url: d.url, headers, body: d.payload, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
     if (res.aborted) return; // shutdown: the lease is handed back in stop()
+    sent();
     const decision = decideAfterAttempt(
       { statusCode: res.statusCode ?? undefined, errorClass: res.errorClass ?? undefined, retryAfterSeconds: parseRetryAfter(res.retryAfter, Date.now()) },
       {
@@ -202,6 +269,7 @@ export class DeliveryWorker {
       responseTruncated: res.responseTruncated,
       decision,
     });
+    if (decision.kind === 'retry') this.retryDueAt = Math.min(this.retryDueAt, startedAt + res.durationMs + decision.delayMs);
     this.log.debug({ delivery: d.id, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
   }
 }

@@ -2,7 +2,7 @@
  * Deliveries: the work queue (claim with a lease, record attempts) and the user's actions on it
  * (retry now, cancel, replay, bulk replay).
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStatus, type Page, type ProjectSettings } from '../core/model.js';
 import type { Decision, ErrorClass } from '../core/retry-policy.js';
@@ -40,6 +40,8 @@ export interface ClaimOptions {
   now: number;
   limit: number;
   leaseMs: number;
+  /** Timeout of endpoints that set none, for the lease length. */
+  defaultTimeoutMs: number;
   /** Endpoints this worker cannot take more work for right now (busy or rate-limited). */
   excludeEndpointIds: string[];
   /** Free slots per endpoint; called once per candidate, in due order. */
@@ -73,6 +75,14 @@ export interface DeliveryFilter {
 const DUE = ['queued', 'pending_retry'] as const;
 
 /**
+ * Status conditions that must match a partial index's WHERE are written as SQL literals: with
+ * bound parameters the planner cannot prove the implication and scans the whole table instead
+ * (measured: 1.3 ms instead of 0.07 ms per claim with 5,000 rows).
+ */
+const isDue = (col: 'd.status' | 'status') => sql<boolean>`${sql.ref(col)} in ('queued', 'pending_retry')`;
+const isDelivering = sql<boolean>`status = 'delivering'`;
+
+/**
  * Deliveries waiting for an attempt that may be claimed once due. A `fifo` endpoint offers only
  * its head — the oldest delivery not yet finished — so its line moves one at a time, and a failing
  * head holds the rest back until it succeeds or fails for good.
@@ -81,7 +91,7 @@ function waitingInLine(db: Kysely<Database>, excludeEndpointIds: string[]) {
   let q = db
     .selectFrom('deliveries as d')
     .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
-    .where('d.status', 'in', [...DUE])
+    .where(isDue('d.status'))
     .where((eb) =>
       eb.or([
         eb('e.ordering', '!=', 'fifo'),
@@ -111,13 +121,16 @@ export class DeliveryRepository {
 
   /** Claims due deliveries, oldest due first, and leases them to the caller. */
   async claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return this.db.transaction().execute(async (trx) => {
+    // Relaxed: a claim lost to a power cut only means the delivery is claimed again.
+    return this.dialect.transaction(this.db, 'relaxed', async (trx) => {
       const q = waitingInLine(trx, opts.excludeEndpointIds)
         .select(['d.id', 'd.endpoint_id', 'e.ordering', 'e.rate_limit_rps', 'e.timeout_ms'])
         .where('d.next_attempt_at', '<=', opts.now)
+        // No tie-break on id: it would force a sort of every due row. Rows due at the same
+        // millisecond come in index order, and fifo order is kept by the head condition.
         .orderBy('d.next_attempt_at')
-        .orderBy('d.id')
-        .limit(opts.limit * 2);
+        // A few spare rows for candidates this worker turns down (an endpoint at its cap).
+        .limit(opts.limit + 32);
       const candidates = await this.dialect.lockForClaim(q).execute();
       const picked: typeof candidates = [];
       for (const c of candidates) {
@@ -125,9 +138,11 @@ export class DeliveryRepository {
         if (opts.takeSlot(c.endpoint_id, c.ordering, c.rate_limit_rps)) picked.push(c);
       }
       if (picked.length === 0) return [];
-      // The lease must outlast the slowest attempt in the batch, or a live attempt could be claimed twice.
-      const longest = Math.max(...picked.map((p) => p.timeout_ms ?? 0));
-      const leaseUntil = opts.now + Math.max(opts.leaseMs, longest + 5000);
+      // The lease must outlast the slowest attempt in the batch, or a live attempt could be
+      // claimed twice. A claimed delivery may first wait in the worker for one attempt of its
+      // endpoint to end, hence twice the timeout.
+      const longest = Math.max(...picked.map((p) => p.timeout_ms ?? opts.defaultTimeoutMs));
+      const leaseUntil = opts.now + Math.max(opts.leaseMs, 2 * longest + 10_000);
       const ids = picked.map((p) => p.id);
       await trx.updateTable('deliveries').set({ status: 'delivering', lease_expires_at: leaseUntil, updated_at: opts.now }).where('id', 'in', ids).execute();
       const rows = await trx
@@ -170,12 +185,14 @@ export class DeliveryRepository {
    * The embedded store passes Infinity at start: it owns the data dir, so every lease is stale.
    */
   async releaseExpiredLeases(now: number, expiredBy = now): Promise<number> {
-    const r = await this.db
+    const r = await this.dialect.transaction(this.db, 'relaxed', (trx) =>
+      trx
       .updateTable('deliveries')
       .set({ status: 'queued', lease_expires_at: null, next_attempt_at: now, updated_at: now })
-      .where('status', '=', 'delivering')
+      .where(isDelivering)
       .where('lease_expires_at', '<=', Number.isFinite(expiredBy) ? expiredBy : Number.MAX_SAFE_INTEGER)
-      .executeTakeFirst();
+      .executeTakeFirst(),
+    );
     return Number(r.numUpdatedRows);
   }
 
@@ -200,7 +217,8 @@ export class DeliveryRepository {
 
   /** Records an attempt and moves the delivery on, in one (group-committed) transaction. */
   recordAttempt(rec: AttemptRecord): Promise<void> {
-    return this.committer.run((trx) => this.recordIn(trx, rec));
+    // Relaxed: losing a record to a power cut means the attempt is made again (at-least-once).
+    return this.committer.run((trx) => this.recordIn(trx, rec), 'relaxed');
   }
 
   private async recordIn(trx: Transaction<Database>, rec: AttemptRecord): Promise<void> {
@@ -236,7 +254,8 @@ export class DeliveryRepository {
       status = 'pending_retry';
       next = now + (rec.decision.kind === 'retry' ? rec.decision.delayMs : 0);
     }
-    const lastError = rec.decision.kind === 'failed' ? rec.decision.reason : rec.errorMessage;
+    const lastError =
+      rec.decision.kind === 'failed' ? rec.decision.reason : (rec.errorMessage ?? (rec.statusCode !== null ? `endpoint answered ${rec.statusCode}` : null));
     await trx
       .updateTable('deliveries')
       .set({

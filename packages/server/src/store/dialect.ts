@@ -3,8 +3,10 @@
  * plain Kysely and portable; anything engine-specific asks the dialect. Only SQLite exists so far;
  * the PostgreSQL store adds its half here (FOR UPDATE SKIP LOCKED in the claim, LISTEN/NOTIFY).
  */
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+
+export type Durability = 'durable' | 'relaxed';
 
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -15,6 +17,13 @@ export interface StoreDialect {
   lockForClaim<DB, TB extends keyof DB, O>(qb: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /** Maps a driver error to our error vocabulary (SQLSTATE-style). */
   errorCode(err: unknown): 'unique_violation' | 'busy' | 'unknown';
+  /**
+   * Runs `fn` in a transaction. 'durable' commits are on disk when this resolves (what a 202
+   * promises). 'relaxed' commits survive a process crash but not a power cut; they are for
+   * bookkeeping whose loss only means a delivery is sent again (claims, attempt records) — never
+   * for anything acknowledged to a client. A later durable commit makes them durable too.
+   */
+  transaction<T>(db: Kysely<Database>, durability: Durability, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Cheap query proving the store answers (for /readyz). */
   ping(db: Kysely<Database>): Promise<void>;
 }
@@ -27,6 +36,20 @@ export const sqliteDialect: StoreDialect = {
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique_violation';
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'busy';
     return 'unknown';
+  },
+  transaction(db, durability, fn) {
+    if (durability === 'durable') return db.transaction().execute(fn);
+    // WAL + synchronous=NORMAL: the commit is written to the WAL but not fsync'd (measured here:
+    // ~0.1 ms instead of ~1.8 ms). The single connection makes the setting apply to this
+    // transaction only.
+    return db.connection().execute(async (conn) => {
+      await sql`PRAGMA synchronous = NORMAL`.execute(conn);
+      try {
+        return await conn.transaction().execute(fn);
+      } finally {
+        await sql`PRAGMA synchronous = FULL`.execute(conn);
+      }
+    });
   },
   async ping(db) {
     await db.selectFrom('projects').select('id').limit(1).execute();

@@ -4,12 +4,14 @@
  * durability costs one fsync per batch rather than one per message.
  */
 import type { Kysely, Transaction } from 'kysely';
+import type { Durability, StoreDialect } from './dialect.js';
 import type { Database } from './schema.js';
 
 export type WriteOp<T> = (trx: Transaction<Database>) => Promise<T>;
 
 interface Pending {
   op: WriteOp<unknown>;
+  durability: Durability;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -19,11 +21,15 @@ export class GroupCommitter {
   private flushing = false;
   private scheduled = false;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {}
 
-  run<T>(op: WriteOp<T>): Promise<T> {
+  /** A batch is durable when any of its operations asks for it; relaxed ones then ride along. */
+  run<T>(op: WriteOp<T>, durability: Durability = 'durable'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ op, durability, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -42,7 +48,8 @@ export class GroupCommitter {
     const batch = this.queue;
     this.queue = [];
     try {
-      const results = await this.db.transaction().execute(async (trx) => {
+      const durability = batch.some((p) => p.durability === 'durable') ? 'durable' : 'relaxed';
+      const results = await this.dialect.transaction(this.db, durability, async (trx) => {
         const out: unknown[] = [];
         for (const p of batch) out.push(await p.op(trx));
         return out;
@@ -53,7 +60,7 @@ export class GroupCommitter {
       // commit and only the faulty one sees its error.
       for (const p of batch) {
         try {
-          p.resolve(await this.db.transaction().execute(p.op));
+          p.resolve(await this.dialect.transaction(this.db, p.durability, p.op));
         } catch (e) {
           p.reject(e);
         }

@@ -38,7 +38,7 @@ export class Store {
     box: SecretBox,
     private readonly closeDriver: () => void,
   ) {
-    const committer = new GroupCommitter(db);
+    const committer = new GroupCommitter(db, dialect);
     this.projects = new ProjectRepository(db);
     this.endpoints = new EndpointRepository(db, box);
     this.messages = new MessageRepository(db, committer);

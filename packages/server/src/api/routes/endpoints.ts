@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { customHeaderProblems } from '../../core/endpoint-rules.js';
-import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
+import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import { checkUrlAllowed, UrlNotAllowedError } from '../../delivery/ssrf-guard.js';
 import { ENDPOINT_DEFAULTS, type EndpointInput } from '../../store/endpoints.js';
 import type { RouteOptions } from '../app.js';
@@ -90,6 +90,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   });
 
   app.post('/endpoints/:id/pause', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    const current = await store.endpoints.get(req.auth.projectId, req.params.id);
+    if (current?.status === 'disabled') throw invalidState('the endpoint is disabled; resume it to enable it');
     const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'paused');
     if (!e) throw notFound('endpoint');
     return endpointJson(e);

@@ -35,8 +35,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       if (Buffer.byteLength(payload) > deps.maxPayloadBytes) {
         throw new ApiError('payload_too_large', `payload is larger than ${deps.maxPayloadBytes} bytes`);
       }
-      const project = await store.projects.get(req.auth.projectId);
-      if (project?.settings.strict_event_types && !(await store.projects.getEventType(req.auth.projectId, b.event_type))) {
+      if (req.auth.project.settings.strict_event_types && !(await store.projects.getEventType(req.auth.projectId, b.event_type))) {
         throw invalidRequest(`event type "${b.event_type}" is not registered (the project sets strict_event_types)`, [{ field: 'event_type', message: 'not registered' }]);
       }
       const request = {

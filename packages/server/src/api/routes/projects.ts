@@ -16,7 +16,7 @@ export const KeyCreate = Type.Object(
 );
 
 /** Projects and their keys: admin key only (DESIGN.md §1). */
-export const projectRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps, projectCache }) => {
   const { store } = deps;
   const tags = ['projects'];
   app.addHook('onRequest', async (req) => {
@@ -65,6 +65,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       const { name, ...settings } = req.body ?? {};
       const p = await store.projects.update(req.params.id, { name, settings: settings as ProjectSettings });
       if (!p) throw notFound('project');
+      projectCache.forget(p.id);
       return projectJson(p);
     },
   );

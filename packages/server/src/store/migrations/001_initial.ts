@@ -111,11 +111,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
   // The claim query reads only due work; a partial index keeps it small however many
-  // finished deliveries pile up.
+  // finished deliveries pile up. endpoint_id is in it so skipping busy endpoints reads only the
+  // index, not the rows.
   await db.schema
     .createIndex('deliveries_due')
     .on('deliveries')
-    .columns(['next_attempt_at'])
+    .columns(['next_attempt_at', 'endpoint_id'])
     .where(sql.ref('status'), 'in', sql`('queued', 'pending_retry')`)
     .execute();
   await db.schema
