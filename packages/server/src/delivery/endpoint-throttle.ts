@@ -60,6 +60,11 @@ export class EndpointThrottle {
     decrement(this.claimed, endpointId);
   }
 
+  /** Whether the endpoint's claimed line is short enough for saturated() to let it claim again. */
+  mayClaimMore(endpointId: string): boolean {
+    return (this.claimed.get(endpointId) ?? 0) <= this.maxPerEndpoint;
+  }
+
   /**
    * Endpoints not to claim for now: out of tokens, or with more than one sending batch claimed
    * already. The second rule refills an endpoint's line a batch at a time (one claim of many

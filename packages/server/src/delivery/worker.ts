@@ -39,6 +39,14 @@ export class DeliveryWorker {
   private lastDueQuery = 0;
   /** Earliest retry this worker scheduled itself and has not claimed since. */
   private retryDueAt = Infinity;
+  /**
+   * False after a claim found nothing, until something happens that could change that: a wake,
+   * an endpoint leaving saturation, a retry coming due, or a poll interval passing. Under load,
+   * most finished requests would otherwise each run a claim that scans the backlog of a busy
+   * endpoint only to skip it.
+   */
+  private claimMayFind = true;
+  private lastClaimAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -57,6 +65,7 @@ export class DeliveryWorker {
 
   /** Something may be due now (a message was accepted, an action queued a delivery). */
   wake(): void {
+    this.claimMayFind = true;
     this.woken = true;
     this.wakeUp?.();
   }
@@ -99,9 +108,15 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     while (this.running) {
       this.woken = false;
+      const now = Date.now();
+      if (now >= this.retryDueAt || now - this.lastClaimAt >= this.opts.pollIntervalMs) this.claimMayFind = true;
       let claimed = 0;
       try {
-        claimed = await this.claimAndDispatch();
+        if (now - this.lastLeaseSweep >= this.opts.pollIntervalMs) {
+          this.lastLeaseSweep = now;
+          if ((await this.store.deliveries.releaseExpiredLeases(now)) > 0) this.claimMayFind = true;
+        }
+        if (this.claimMayFind) claimed = await this.claimAndDispatch();
       } catch (err) {
         this.log.error({ err }, 'claiming deliveries failed; retrying after the poll interval');
         await this.sleep(this.opts.pollIntervalMs);
@@ -122,10 +137,8 @@ export class DeliveryWorker {
 
   private async claimAndDispatch(): Promise<number> {
     const now = Date.now();
-    if (now - this.lastLeaseSweep >= this.opts.pollIntervalMs) {
-      this.lastLeaseSweep = now;
-      await this.store.deliveries.releaseExpiredLeases(now);
-    }
+    this.lastClaimAt = now;
+    this.claimMayFind = false;
     if (this.retryDueAt <= now) this.retryDueAt = Infinity;
     const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size - this.waitingCount);
     if (room <= 0) return 0;
@@ -150,6 +163,7 @@ export class DeliveryWorker {
       throw err;
     }
     if (claimed.length === 0) return 0;
+    this.claimMayFind = true;
     const endpointIds = [...new Set(claimed.map((c) => c.endpointId))];
     const secrets = await this.store.endpoints.activeSecrets(endpointIds, now);
     for (const d of claimed) {
@@ -197,6 +211,7 @@ export class DeliveryWorker {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = null;
+        this.claimMayFind = true;
         resolve();
       }, ms);
       this.wakeUp = () => {
@@ -218,7 +233,8 @@ export class DeliveryWorker {
       endpointSlotHeld = false;
       this.throttle.doneSending(d.endpointId);
       this.sendWaiting(d.endpointId);
-      this.wake();
+      // Worth a claim only once the endpoint's line is short enough to take a new batch.
+      if (this.throttle.mayClaimMore(d.endpointId)) this.wake();
     };
     const done = this.attempt(d, secrets, abort.signal, releaseEndpointSlot)
       .catch((err) => this.log.error({ err, delivery: d.id }, 'recording an attempt failed; the lease will bring it back'))
