@@ -15,8 +15,7 @@ export interface BootstrapResult {
 
 export async function bootstrapIfEmpty(store: Store, bootstrapApiKey: string | undefined): Promise<BootstrapResult> {
   if ((await store.projects.count()) > 0) return { created: false };
-  const project = await store.projects.create('default');
   const key = bootstrapApiKey ?? generateApiKey('live');
-  await store.projects.createKey(project.id, key, { label: 'bootstrap (admin)', isAdmin: true });
+  const project = await store.projects.createWithAdminKey('default', key);
   return { created: true, projectId: project.id, generatedKey: bootstrapApiKey ? undefined : key };
 }

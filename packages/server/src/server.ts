@@ -56,6 +56,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       apiRateLimitPerMinute: config.apiRateLimitPerMinute,
       allowPrivateNetworks: config.allowPrivateNetworks,
       wakeWorker: () => worker.wake(),
+      endpointChanged: (id) => worker.endpointChanged(id),
       isDraining: () => draining,
       resolver: opts.resolver,
     });

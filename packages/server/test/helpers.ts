@@ -83,10 +83,11 @@ export interface TestServer extends RunningServer {
   dataDir: string;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, opts: { resolver?: Resolver } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: { resolver?: Resolver; logLines?: string[] } = {}): Promise<TestServer> {
   const e = testEnv(env);
   const config = loadConfig(e);
-  const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL), resolver: opts.resolver });
+  const sink = opts.logLines ? { write: (line: string) => void opts.logLines!.push(line) } : undefined;
+  const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL, sink), resolver: opts.resolver });
   return Object.assign(server, { api: new Client(server.url, ADMIN_KEY), dataDir: config.dataDir });
 }
 

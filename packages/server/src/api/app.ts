@@ -34,6 +34,8 @@ export interface AppDeps {
   allowPrivateNetworks: CidrList;
   /** Tells the delivery worker that new work may be due. */
   wakeWorker: () => void;
+  /** Tells the delivery worker an endpoint was paused or deleted (drop what it claimed ahead). */
+  endpointChanged: (endpointId: string) => void;
   /** Whether the process is draining (then /readyz says so). */
   isDraining: () => boolean;
   /** DNS for the create-time SSRF check; tests inject one. */

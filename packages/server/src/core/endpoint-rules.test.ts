@@ -25,5 +25,7 @@ describe('customHeaderProblems', () => {
       expect(customHeaderProblems({ [h]: 'v' })).toHaveLength(1);
     }
     expect(customHeaderProblems({ 'X-A': 'line\r\nbreak' })).toHaveLength(1);
+    expect(customHeaderProblems({ 'X-A': 'café 😀' })).toHaveLength(1);
+    expect(customHeaderProblems({ 'X-A': 'Bearer abc.DEF-123_~+/=' })).toEqual([]);
   });
 });

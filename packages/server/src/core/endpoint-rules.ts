@@ -29,7 +29,9 @@ export function customHeaderProblems(headers: Record<string, string>): string[] 
     if (!HEADER_NAME.test(name)) problems.push(`header name "${name}" is not a valid HTTP token`);
     else if (HOP_BY_HOP.has(lower) || lower === 'user-agent') problems.push(`header "${name}" is set by Hookbridge and cannot be overridden`);
     else if (RESERVED_PREFIXES.some((p) => lower.startsWith(p))) problems.push(`header "${name}" uses a reserved prefix`);
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) problems.push(`header "${name}" has an invalid value`);
+    // Visible ASCII, spaces and tabs only: anything else either breaks the request line or is
+    // refused by the HTTP client at send time, which would fail every attempt.
+    if (typeof value !== 'string' || !/^[\t\x20-\x7e]*$/.test(value)) problems.push(`header "${name}" has an invalid value (visible ASCII only)`);
   }
   return problems;
 }

@@ -12,7 +12,10 @@ export type IdPrefix = 'proj' | 'key' | 'ep' | 'msg' | 'dlv' | 'att' | 'sec' | '
 let lastMs = 0;
 let lastRandom: number[] = [];
 
-export function newId(prefix: IdPrefix, now = Date.now()): string {
+export function newId(prefix: IdPrefix, at = Date.now()): string {
+  // Never go back in time, whatever time the caller passes (an attempt's start can be older
+  // than a message created in the same batch): ids of this process are strictly increasing.
+  const now = Math.max(at, lastMs);
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {

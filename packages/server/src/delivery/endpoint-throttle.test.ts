@@ -26,6 +26,7 @@ describe('EndpointThrottle', () => {
   it('allows one claim and one request at a time for fifo endpoints', () => {
     const t = new EndpointThrottle(8);
     expect(t.tryClaim('f', 'fifo', null, 0)).toBe(true);
+    expect(t.saturated(0)).toEqual(['f']);
     expect(t.tryClaim('f', 'fifo', null, 0)).toBe(false);
     t.startSending('f');
     expect(t.canSend('f', 'fifo')).toBe(false);
@@ -41,8 +42,17 @@ describe('EndpointThrottle', () => {
     for (let i = 0; i < 10; i++) if (t.tryClaim('r', 'none', 4, 1000)) ok++;
     expect(ok).toBe(4);
     expect(t.saturated(1000)).toEqual(['r']);
-    expect(t.nextTokenAt()).toBe(1250);
+    expect(t.nextTokenAt(1000)).toBe(1250);
+    expect(t.nextTokenAt(1300)).toBeNull();
     expect(t.tryClaim('r', 'none', 4, 1250)).toBe(true);
     expect(t.saturated(2000)).toEqual([]);
+  });
+
+  it('skips a rate-limited endpoint whose line is full, so it cannot hide other work', () => {
+    const t = new EndpointThrottle(2);
+    expect(t.tryClaim('r', 'none', 1000, 0)).toBe(true);
+    expect(t.saturated(0)).toEqual([]);
+    expect(t.tryClaim('r', 'none', 1000, 0)).toBe(true);
+    expect(t.saturated(0)).toEqual(['r']);
   });
 });

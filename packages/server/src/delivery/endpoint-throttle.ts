@@ -13,6 +13,8 @@ export class EndpointThrottle {
   private readonly sending = new Map<string, number>();
   private readonly buckets = new Map<string, { tokens: number; at: number; rps: number }>();
   private readonly rateLimited = new Map<string, number>();
+  /** Each endpoint's ordering and rate limit as last claimed: saturated() needs its claim cap. */
+  private readonly kinds = new Map<string, { ordering: string; rps: number | null }>();
 
   constructor(private readonly maxPerEndpoint: number) {}
 
@@ -28,6 +30,7 @@ export class EndpointThrottle {
 
   /** May one more delivery of this endpoint be claimed now? Counts it when so. */
   tryClaim(endpointId: string, ordering: string, rps: number | null, now: number): boolean {
+    this.kinds.set(endpointId, { ordering, rps });
     if ((this.claimed.get(endpointId) ?? 0) >= this.claimCap(ordering, rps)) return false;
     if (rps !== null && rps > 0) {
       const b = this.refill(endpointId, rps, now);
@@ -60,30 +63,35 @@ export class EndpointThrottle {
     decrement(this.claimed, endpointId);
   }
 
-  /** Whether the endpoint's claimed line is short enough for saturated() to let it claim again. */
+  /** Whether saturated() would let this endpoint's line take a new batch. */
   mayClaimMore(endpointId: string): boolean {
-    return (this.claimed.get(endpointId) ?? 0) <= this.maxPerEndpoint;
+    const n = this.claimed.get(endpointId) ?? 0;
+    const kind = this.kinds.get(endpointId) ?? { ordering: 'none', rps: null };
+    // Refill a plain endpoint's line only once a whole sending batch has gone out, so one claim
+    // takes many rows instead of one claim per finished request.
+    const plain = kind.ordering !== 'fifo' && !(kind.rps !== null && kind.rps > 0);
+    return n < this.claimCap(kind.ordering, kind.rps) && (!plain || n <= this.maxPerEndpoint);
   }
 
   /**
-   * Endpoints not to claim for now: out of tokens, or with more than one sending batch claimed
-   * already. The second rule refills an endpoint's line a batch at a time (one claim of many
-   * rows) instead of one claim per finished request.
+   * Endpoints the claim should skip: those that could not take another delivery now (line full,
+   * fifo head claimed, out of tokens). Skipping them in the query matters: otherwise their
+   * backlog fills the claim window and hides every other endpoint's due work.
    */
   saturated(now: number): string[] {
-    const out: string[] = [];
-    for (const [id, n] of this.claimed) if (n > this.maxPerEndpoint) out.push(id);
+    const out = new Set<string>();
+    for (const id of this.claimed.keys()) if (!this.mayClaimMore(id)) out.add(id);
     for (const [id, until] of this.rateLimited) {
-      if (until > now) out.push(id);
+      if (until > now) out.add(id);
       else this.rateLimited.delete(id);
     }
-    return out;
+    return [...out];
   }
 
-  /** Earliest time a rate-limited endpoint gets a token again, or null. */
-  nextTokenAt(): number | null {
+  /** Earliest time a rate-limited endpoint gets a token again, or null when none waits. */
+  nextTokenAt(now: number): number | null {
     let min: number | null = null;
-    for (const until of this.rateLimited.values()) if (min === null || until < min) min = until;
+    for (const until of this.rateLimited.values()) if (until > now && (min === null || until < min)) min = until;
     return min;
   }
 

@@ -36,7 +36,9 @@ function firstBlocked(hostname: string, addresses: ReadonlyArray<{ address: stri
   for (const { address } of addresses) {
     const reason = addressBlockReason(address, allow);
     // One bad answer taints the whole set: the OS or happy-eyeballs may pick any of them.
-    if (reason) return new UrlNotAllowedError(`host ${hostname} resolves to a refused address: ${reason}`);
+    // The message names the kind of address, not the address: answering tenants with what an
+    // internal name resolves to would turn this guard into a DNS oracle for the private network.
+    if (reason) return new UrlNotAllowedError(`host ${hostname} resolves to a non-public address, which is not allowed`);
   }
   return null;
 }

@@ -15,6 +15,9 @@ import type { Sender } from './sender.js';
 /** How long a woken worker with attempts in flight waits for more slots to free before claiming. */
 const CLAIM_COALESCE_MS = 2;
 
+/** A timer, not a microtask: lets I/O, timers and signal handlers run in between. */
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export interface WorkerOptions {
   concurrency: number;
   endpointConcurrency: number;
@@ -70,6 +73,29 @@ export class DeliveryWorker {
     this.wakeUp?.();
   }
 
+  /**
+   * The endpoint was paused, disabled or deleted: deliveries claimed for it and still waiting in
+   * this worker go back to the store, which parks or cancels them as the endpoint's status says.
+   * (Requests already on the wire finish.)
+   */
+  endpointChanged(endpointId: string): void {
+    this.dropWaitingLine(endpointId);
+  }
+
+  private dropWaitingLine(endpointId: string): void {
+    const line = this.waiting.get(endpointId);
+    if (!line) return;
+    this.waiting.delete(endpointId);
+    this.waitingCount -= line.length;
+    for (let i = 0; i < line.length; i++) this.throttle.unclaim(endpointId);
+    this.store.deliveries
+      .releaseLeases(
+        line.map((w) => w.d.id),
+        Date.now(),
+      )
+      .catch((err) => this.log.error({ err, endpoint: endpointId }, 'could not hand back claimed deliveries; their lease will'));
+  }
+
   get inFlightCount(): number {
     return this.inFlight.size;
   }
@@ -108,31 +134,36 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     while (this.running) {
       this.woken = false;
-      const now = Date.now();
-      if (now >= this.retryDueAt || now - this.lastClaimAt >= this.opts.pollIntervalMs) this.claimMayFind = true;
-      let claimed = 0;
       try {
-        if (now - this.lastLeaseSweep >= this.opts.pollIntervalMs) {
-          this.lastLeaseSweep = now;
-          if ((await this.store.deliveries.releaseExpiredLeases(now)) > 0) this.claimMayFind = true;
+        const claimed = await this.claimRound();
+        if (!this.running) break;
+        const full = this.inFlight.size >= this.opts.concurrency || this.waitingCount >= this.opts.concurrency;
+        if (claimed > 0 && !full) continue;
+        if (this.woken) {
+          // Slots free up one attempt at a time. Gathering them for a moment before claiming
+          // turns many one-row claim transactions into a few batched ones.
+          await delay(this.inFlight.size > 0 ? CLAIM_COALESCE_MS : 0);
+          continue;
         }
-        if (this.claimMayFind) claimed = await this.claimAndDispatch();
+        await this.sleep(full ? this.opts.pollIntervalMs : await this.idleWait());
       } catch (err) {
-        this.log.error({ err }, 'claiming deliveries failed; retrying after the poll interval');
+        // Any store error (claim, lease sweep, due-time query) only pauses the loop: it must
+        // never end it, or the API would keep accepting work that nothing sends.
+        this.log.error({ err }, 'delivery loop error; retrying after the poll interval');
         await this.sleep(this.opts.pollIntervalMs);
-        continue;
       }
-      if (!this.running) break;
-      const full = this.inFlight.size + this.waitingCount >= this.opts.concurrency;
-      if (claimed > 0 && !full) continue;
-      if (this.woken) {
-        // Slots free up one attempt at a time. Gathering them for a moment before claiming
-        // turns many one-row claim transactions (each an fsync) into a few batched ones.
-        if (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, CLAIM_COALESCE_MS));
-        continue;
-      }
-      await this.sleep(full ? this.opts.pollIntervalMs : await this.idleWait());
     }
+  }
+
+  /** One pass: sweep expired leases now and then, and claim when a claim could find something. */
+  private async claimRound(): Promise<number> {
+    const now = Date.now();
+    if (now >= this.retryDueAt || now - this.lastClaimAt >= this.opts.pollIntervalMs) this.claimMayFind = true;
+    if (now - this.lastLeaseSweep >= this.opts.pollIntervalMs) {
+      this.lastLeaseSweep = now;
+      if ((await this.store.deliveries.releaseExpiredLeases(now)) > 0) this.claimMayFind = true;
+    }
+    return this.claimMayFind ? this.claimAndDispatch() : 0;
   }
 
   private async claimAndDispatch(): Promise<number> {
@@ -140,10 +171,13 @@ export class DeliveryWorker {
     this.lastClaimAt = now;
     this.claimMayFind = false;
     if (this.retryDueAt <= now) this.retryDueAt = Infinity;
-    const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size - this.waitingCount);
+    // Deliveries waiting in the worker are bounded on their own, so endpoints that hang (and
+    // keep a full line waiting) cannot use up the slots that healthy endpoints send with.
+    const room = Math.min(this.opts.claimBatchSize, this.opts.concurrency - this.inFlight.size, this.opts.concurrency - this.waitingCount);
     if (room <= 0) return 0;
     const taken: string[] = [];
     let claimed: ClaimedDelivery[];
+    let secrets: Map<string, string[]>;
     try {
       claimed = await this.store.deliveries.claimDue({
         now,
@@ -157,22 +191,22 @@ export class DeliveryWorker {
           return ok;
         },
       });
+      secrets = await this.store.endpoints.activeSecrets([...new Set(claimed.map((c) => c.endpointId))], now);
     } catch (err) {
-      // The claim rolled back: give back what it counted, or the endpoints would stay "busy".
+      // Give back what the claim counted, or the endpoints would stay "busy" for good; a claim
+      // that did commit comes back through its lease.
       for (const id of taken) this.throttle.unclaim(id);
       throw err;
     }
     if (claimed.length === 0) return 0;
     this.claimMayFind = true;
-    const endpointIds = [...new Set(claimed.map((c) => c.endpointId))];
-    const secrets = await this.store.endpoints.activeSecrets(endpointIds, now);
     for (const d of claimed) {
       const line = this.waiting.get(d.endpointId) ?? [];
       line.push({ d, secrets: secrets.get(d.endpointId) ?? [] });
       this.waiting.set(d.endpointId, line);
       this.waitingCount++;
     }
-    for (const id of endpointIds) this.sendWaiting(id);
+    for (const id of new Set(claimed.map((c) => c.endpointId))) this.sendWaiting(id);
     return claimed.length;
   }
 
@@ -201,19 +235,21 @@ export class DeliveryWorker {
       const nextDue = await this.store.deliveries.nextDueAt(this.throttle.saturated(now));
       if (nextDue !== null) until = Math.min(until, nextDue);
     }
-    const token = this.throttle.nextTokenAt();
+    const token = this.throttle.nextTokenAt(now);
     if (token !== null) until = Math.min(until, token);
+    if (until <= now) this.claimMayFind = true;
     return Math.max(0, until - now);
   }
 
+  /** Sleeps until the timer or a wake. Always yields to the event loop, even for 0 ms. */
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
+    if (this.woken) return delay(0);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = null;
         this.claimMayFind = true;
         resolve();
-      }, ms);
+      }, Math.max(1, ms));
       this.wakeUp = () => {
         clearTimeout(timer);
         this.wakeUp = null;
@@ -286,6 +322,10 @@ export class DeliveryWorker {
       decision,
     });
     if (decision.kind === 'retry') this.retryDueAt = Math.min(this.retryDueAt, startedAt + res.durationMs + decision.delayMs);
+    if (decision.kind === 'failed' && decision.disableEndpoint) this.dropWaitingLine(d.endpointId);
+    // A fifo line moves only once its head is recorded, and a retry may now be due sooner than
+    // the loop's current sleep: either way the loop must look again.
+    if (d.ordering === 'fifo' || decision.kind === 'retry') this.wake();
     this.log.debug({ delivery: d.id, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
   }
 }

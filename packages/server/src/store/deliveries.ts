@@ -82,6 +82,9 @@ const DUE = ['queued', 'pending_retry'] as const;
 const isDue = (col: 'd.status' | 'status') => sql<boolean>`${sql.ref(col)} in ('queued', 'pending_retry')`;
 const isDelivering = sql<boolean>`status = 'delivering'`;
 
+/** Where a delivery whose lease is handed back belongs, given its endpoint's state now. */
+const statusAfterRelease = sql<string>`(select case when e.deleted_at is not null then 'cancelled' when e.status = 'active' then 'queued' else 'paused' end from endpoints as e where e.id = deliveries.endpoint_id)`;
+
 /**
  * Deliveries waiting for an attempt that may be claimed once due. A `fifo` endpoint offers only
  * its head — the oldest delivery not yet finished — so its line moves one at a time, and a failing
@@ -92,6 +95,8 @@ function waitingInLine(db: Kysely<Database>, excludeEndpointIds: string[]) {
     .selectFrom('deliveries as d')
     .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
     .where(isDue('d.status'))
+    .where(sql<boolean>`e.status = 'active'`)
+    .where('e.deleted_at', 'is', null)
     .where((eb) =>
       eb.or([
         eb('e.ordering', '!=', 'fifo'),
@@ -188,7 +193,7 @@ export class DeliveryRepository {
     const r = await this.dialect.transaction(this.db, 'relaxed', (trx) =>
       trx
       .updateTable('deliveries')
-      .set({ status: 'queued', lease_expires_at: null, next_attempt_at: now, updated_at: now })
+      .set({ status: statusAfterRelease, lease_expires_at: null, next_attempt_at: now, updated_at: now })
       .where(isDelivering)
       .where('lease_expires_at', '<=', Number.isFinite(expiredBy) ? expiredBy : Number.MAX_SAFE_INTEGER)
       .executeTakeFirst(),
@@ -209,7 +214,7 @@ export class DeliveryRepository {
     if (ids.length === 0) return;
     await this.db
       .updateTable('deliveries')
-      .set({ status: 'queued', lease_expires_at: null, next_attempt_at: now, updated_at: now })
+      .set({ status: statusAfterRelease, lease_expires_at: null, next_attempt_at: now, updated_at: now })
       .where('id', 'in', ids)
       .where('status', '=', 'delivering')
       .execute();
@@ -270,6 +275,9 @@ export class DeliveryRepository {
         updated_at: now,
       })
       .where('id', '=', d.id)
+      // Only while this claim still holds it: a delivery handed back or claimed again meanwhile
+      // keeps its new state (the attempt row above still records what happened).
+      .where(isDelivering)
       .execute();
     if (rec.decision.kind === 'failed' && rec.decision.disableEndpoint && endpoint?.status !== 'disabled') {
       await this.endpoints.setStatus(d.projectId, d.endpointId, 'disabled', rec.decision.reason, trx);

@@ -63,10 +63,27 @@ export class ProjectRepository {
     return { ...current, name: patch.name ?? current.name, settings };
   }
 
+  /** The first project and its admin key, in one transaction: never a project nobody can open. */
+  async createWithAdminKey(name: string, key: string): Promise<Project> {
+    const now = Date.now();
+    const project = { id: newId('proj', now), name, settings: '{}', created_at: now };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('projects').values(project).execute();
+      await trx.insertInto('api_keys').values(this.keyRow(project.id, key, { label: 'bootstrap (admin)', isAdmin: true })).execute();
+    });
+    return projectFromRow(project);
+  }
+
   // --- API keys -------------------------------------------------------------------------
 
   async createKey(projectId: string, key: string, opts: { label?: string | null; isAdmin?: boolean } = {}): Promise<ApiKey> {
-    const row = {
+    const row = this.keyRow(projectId, key, opts);
+    await this.db.insertInto('api_keys').values(row).execute();
+    return keyFromRow(row);
+  }
+
+  private keyRow(projectId: string, key: string, opts: { label?: string | null; isAdmin?: boolean }) {
+    return {
       id: newId('key'),
       project_id: projectId,
       key_hash: hashApiKey(key),
@@ -77,8 +94,6 @@ export class ProjectRepository {
       last_used_at: null,
       revoked_at: null,
     };
-    await this.db.insertInto('api_keys').values(row).execute();
-    return keyFromRow(row);
   }
 
   /** The live (not revoked) key with this secret, or null. */

@@ -86,6 +86,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
 
   app.delete('/endpoints/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
     if (!(await store.endpoints.delete(req.auth.projectId, req.params.id))) throw notFound('endpoint');
+    deps.endpointChanged(req.params.id);
     return reply.status(204).send(null);
   });
 
@@ -94,6 +95,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     if (current?.status === 'disabled') throw invalidState('the endpoint is disabled; resume it to enable it');
     const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'paused');
     if (!e) throw notFound('endpoint');
+    deps.endpointChanged(e.id);
     return endpointJson(e);
   });
 
