@@ -4,37 +4,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startReceiver, startTestServer, waitForDelivery, type Receiver, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useServer, waitForDelivery } from './helpers.js';
 
-let server: TestServer;
-const receivers: Receiver[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-  await Promise.all(receivers.map((r) => r.close()));
-});
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function endpoint(url: string, extra: Record<string, unknown> = {}) {
-  const res = await server.api.post('/v1/endpoints', { url, retry_schedule: [0.1, 0.1, 0.1], ...extra });
-  expect(res.status).toBe(201);
-  return res.body;
-}
-
-async function send(endpointId: string, payload: unknown = { hello: 'world' }, eventType = 'test.event') {
-  const res = await server.api.post('/v1/messages', { event_type: eventType, payload, endpoint_id: endpointId });
-  expect(res.status).toBe(202);
-  return res.body;
-}
+const t = useServer();
+const receiver = () => t.receiver();
+const endpoint = (url: string, extra: Record<string, unknown> = {}) => t.endpoint(url, { retry_schedule: [0.1, 0.1, 0.1], ...extra });
+const send = (endpointId: string, payload: unknown = { hello: 'world' }, eventType = 'test.event') => t.send(endpointId, payload, eventType);
 
 describe('signing', () => {
   it('delivers a body the standardwebhooks library verifies, byte-identical to what was signed', async () => {
@@ -53,7 +29,7 @@ describe('signing', () => {
     expect(req.headers['x-hookbridge-attempt']).toBe('1');
     expect(Math.abs(Number(req.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
     expect(new Webhook(ep.signing_secret).verify(req.body, req.headers as Record<string, string>)).toEqual(payload);
-    await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded']);
+    await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded']);
   });
 
   it('signs the hookbridge header scheme with the whole secret as key', async () => {
@@ -68,17 +44,17 @@ describe('signing', () => {
     expect(req.headers['webhook-signature']).toBeUndefined();
     expect(req.headers['x-api-key']).toBe('receiver-credential');
     // custom header values are never shown back
-    expect((await server.api.get(`/v1/endpoints/${ep.id}`)).body.headers).toEqual({ 'X-Api-Key': '[redacted]' });
+    expect((await t.api.get(`/v1/endpoints/${ep.id}`)).body.headers).toEqual({ 'X-Api-Key': '[redacted]' });
   });
 
   it('after rotation both secrets verify until the grace ends, then only the new one', async () => {
     const r = await receiver();
     const ep = await endpoint(r.url);
     // without a body the default grace (24 h) applies
-    const withDefaults = await server.api.post(`/v1/endpoints/${(await endpoint(r.url)).id}/secret/rotate`);
+    const withDefaults = await t.api.post(`/v1/endpoints/${(await endpoint(r.url)).id}/secret/rotate`);
     expect(withDefaults.status).toBe(200);
     expect(Date.parse(withDefaults.body.previous_secret_expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
-    const rotated = await server.api.post(`/v1/endpoints/${ep.id}/secret/rotate`, { grace_seconds: 1.5 });
+    const rotated = await t.api.post(`/v1/endpoints/${ep.id}/secret/rotate`, { grace_seconds: 1.5 });
     expect(rotated.status).toBe(200);
     const newSecret = rotated.body.signing_secret as string;
     expect(newSecret).not.toBe(ep.signing_secret);
@@ -102,12 +78,12 @@ describe('success and failure rules', () => {
     r.respondWith(500, 500, 200);
     const ep = await endpoint(r.url);
     const msg = await send(ep.id);
-    const pending = await waitForDelivery(server.api, msg.deliveries[0].id, ['pending_retry', 'succeeded']);
+    const pending = await waitForDelivery(t.api, msg.deliveries[0].id, ['pending_retry', 'succeeded']);
     if (pending.status === 'pending_retry') expect(pending.last_error).toBe('endpoint answered 500');
-    const d = await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded']);
+    const d = await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded']);
     expect(d.attempt_count).toBe(3);
     expect(d.last_error).toBeNull();
-    const attempts = (await server.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
+    const attempts = (await t.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
     expect(attempts.map((a: any) => [a.attempt_number, a.status_code, a.outcome])).toEqual([
       [1, 500, 'retry'],
       [2, 500, 'retry'],
@@ -124,17 +100,17 @@ describe('success and failure rules', () => {
     r.respondWith(400);
     const ep = await endpoint(r.url);
     const msg = await send(ep.id);
-    const failed = await waitForDelivery(server.api, msg.deliveries[0].id, ['failed']);
+    const failed = await waitForDelivery(t.api, msg.deliveries[0].id, ['failed']);
     expect(failed.attempt_count).toBe(1);
     expect(failed.last_status_code).toBe(400);
     await sleep(300);
     expect(r.requests).toHaveLength(1);
 
     r.respondWith(200);
-    const replay = await server.api.post(`/v1/deliveries/${failed.id}/replay`);
+    const replay = await t.api.post(`/v1/deliveries/${failed.id}/replay`);
     expect(replay.status).toBe(202);
     expect(replay.body.replay_count).toBe(1);
-    const ok = await waitForDelivery(server.api, failed.id, ['succeeded']);
+    const ok = await waitForDelivery(t.api, failed.id, ['succeeded']);
     expect(ok.attempt_count).toBe(2);
     expect(r.requests[1].headers['webhook-id']).toBe(msg.id);
     expect(r.requests[1].headers['x-hookbridge-attempt']).toBe('2');
@@ -145,7 +121,7 @@ describe('success and failure rules', () => {
     r.respondWith(404, 200);
     const ep = await endpoint(r.url, { retry_client_errors: true });
     const msg = await send(ep.id);
-    expect((await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded'])).attempt_count).toBe(2);
+    expect((await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded'])).attempt_count).toBe(2);
   });
 
   it('fails when the schedule is exhausted: n waits = n + 1 attempts', async () => {
@@ -153,7 +129,7 @@ describe('success and failure rules', () => {
     r.respondWith(503);
     const ep = await endpoint(r.url, { retry_schedule: [0.05, 0.05] });
     const msg = await send(ep.id);
-    const d = await waitForDelivery(server.api, msg.deliveries[0].id, ['failed']);
+    const d = await waitForDelivery(t.api, msg.deliveries[0].id, ['failed']);
     expect(d.attempt_count).toBe(3);
     expect(d.last_error).toMatch(/exhausted/);
   });
@@ -163,17 +139,17 @@ describe('success and failure rules', () => {
     r.respondWith(410);
     const ep = await endpoint(r.url);
     const msg = await send(ep.id);
-    await waitForDelivery(server.api, msg.deliveries[0].id, ['failed']);
-    const disabled = (await server.api.get(`/v1/endpoints/${ep.id}`)).body;
+    await waitForDelivery(t.api, msg.deliveries[0].id, ['failed']);
+    const disabled = (await t.api.get(`/v1/endpoints/${ep.id}`)).body;
     expect(disabled.status).toBe('disabled');
     expect(disabled.disabled_reason).toMatch(/410/);
-    expect((await server.api.post(`/v1/endpoints/${ep.id}/pause`)).body.error.code).toBe('invalid_state');
+    expect((await t.api.post(`/v1/endpoints/${ep.id}/pause`)).body.error.code).toBe('invalid_state');
     // direct sends to a disabled endpoint are refused; fan-out skips it
-    expect((await server.api.post('/v1/messages', { event_type: 't', payload: {}, endpoint_id: ep.id })).status).toBe(409);
+    expect((await t.api.post('/v1/messages', { event_type: 't', payload: {}, endpoint_id: ep.id })).status).toBe(409);
     r.respondWith(200);
-    expect((await server.api.post(`/v1/endpoints/${ep.id}/resume`)).body.status).toBe('active');
+    expect((await t.api.post(`/v1/endpoints/${ep.id}/resume`)).body.status).toBe('active');
     const again = await send(ep.id);
-    await waitForDelivery(server.api, again.deliveries[0].id, ['succeeded']);
+    await waitForDelivery(t.api, again.deliveries[0].id, ['succeeded']);
   });
 
   it('a redirect is not followed and counts as a retryable failure', async () => {
@@ -182,7 +158,7 @@ describe('success and failure rules', () => {
     r.handle((_q, res) => res.writeHead(302, { location: target.url }).end());
     const ep = await endpoint(r.url, { retry_schedule: [] });
     const msg = await send(ep.id);
-    const d = await waitForDelivery(server.api, msg.deliveries[0].id, ['failed']);
+    const d = await waitForDelivery(t.api, msg.deliveries[0].id, ['failed']);
     expect(d.last_status_code).toBe(302);
     expect(target.requests).toHaveLength(0);
   });
@@ -195,8 +171,8 @@ describe('success and failure rules', () => {
     });
     const ep = await endpoint(r.url);
     const msg = await send(ep.id);
-    const d = await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded']);
-    const [a] = (await server.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
+    const d = await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded']);
+    const [a] = (await t.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
     expect(a.response_body).toHaveLength(16 * 1024);
     expect(a.response_truncated).toBe(true);
   });
@@ -207,7 +183,7 @@ describe('success and failure rules', () => {
     r.handle((_q, res) => (n++ === 0 ? res.writeHead(503, { 'retry-after': '3600' }).end() : res.writeHead(200).end()));
     const ep = await endpoint(r.url, { retry_schedule: [0.5] });
     const msg = await send(ep.id);
-    await waitForDelivery(server.api, msg.deliveries[0].id, ['succeeded'], 5000);
+    await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded'], 5000);
     const gap = r.requests[1].at - r.requests[0].at;
     // 0.5 s ± 20 % jitter, clamped to at most twice that: never the hour the receiver asked for
     expect(gap).toBeGreaterThanOrEqual(350);
@@ -222,20 +198,20 @@ describe('actions', () => {
     const ep = await endpoint(r.url, { retry_schedule: [3600] });
     const msg = await send(ep.id);
     const id = msg.deliveries[0].id;
-    await waitForDelivery(server.api, id, ['pending_retry']);
-    expect((await server.api.post(`/v1/deliveries/${id}/replay`)).status).toBe(409);
+    await waitForDelivery(t.api, id, ['pending_retry']);
+    expect((await t.api.post(`/v1/deliveries/${id}/replay`)).status).toBe(409);
     r.respondWith(200);
-    const retried = await server.api.post(`/v1/deliveries/${id}/retry`);
+    const retried = await t.api.post(`/v1/deliveries/${id}/retry`);
     expect(retried.status).toBe(202);
-    await waitForDelivery(server.api, id, ['succeeded']);
-    expect((await server.api.post(`/v1/deliveries/${id}/retry`)).body.error.code).toBe('invalid_state');
-    expect((await server.api.post(`/v1/deliveries/${id}/cancel`)).status).toBe(409);
+    await waitForDelivery(t.api, id, ['succeeded']);
+    expect((await t.api.post(`/v1/deliveries/${id}/retry`)).body.error.code).toBe('invalid_state');
+    expect((await t.api.post(`/v1/deliveries/${id}/cancel`)).status).toBe(409);
 
     r.respondWith(500);
     const second = await send(ep.id);
     const id2 = second.deliveries[0].id;
-    await waitForDelivery(server.api, id2, ['pending_retry']);
-    const cancelled = await server.api.post(`/v1/deliveries/${id2}/cancel`);
+    await waitForDelivery(t.api, id2, ['pending_retry']);
+    const cancelled = await t.api.post(`/v1/deliveries/${id2}/cancel`);
     expect(cancelled.status).toBe(202);
     expect(cancelled.body.status).toBe('cancelled');
   });
@@ -246,13 +222,13 @@ describe('actions', () => {
     const ep = await endpoint(r.url);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await send(ep.id, { i })).deliveries[0].id);
-    for (const id of ids) await waitForDelivery(server.api, id, ['failed']);
+    for (const id of ids) await waitForDelivery(t.api, id, ['failed']);
     r.respondWith(200);
-    const res = await server.api.post('/v1/deliveries/replay', { status: 'failed', endpoint_id: ep.id });
+    const res = await t.api.post('/v1/deliveries/replay', { status: 'failed', endpoint_id: ep.id });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ replayed: 3, skipped: 0 });
-    for (const id of ids) await waitForDelivery(server.api, id, ['succeeded']);
-    const byIds = await server.api.post('/v1/deliveries/replay', { ids: [...ids, 'dlv_unknown'] });
+    for (const id of ids) await waitForDelivery(t.api, id, ['succeeded']);
+    const byIds = await t.api.post('/v1/deliveries/replay', { ids: [...ids, 'dlv_unknown'] });
     expect(byIds.body).toEqual({ replayed: 3, skipped: 1 });
   });
 });

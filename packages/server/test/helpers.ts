@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { Resolver } from '../src/delivery/ssrf-guard.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -238,4 +239,48 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+// --- a server per test file ------------------------------------------------------------------
+
+/**
+ * One in-process server for a test file (started before its tests, stopped after), with
+ * receivers that are closed with it and the few calls most delivery tests make.
+ */
+export function useServer(env: Record<string, string> = {}, opts: { logLines?: string[] } = {}) {
+  let server: TestServer | undefined;
+  const receivers: Receiver[] = [];
+  beforeAll(async () => {
+    server = await startTestServer(env, opts);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await Promise.all(receivers.map((r) => r.close()));
+  });
+  const api = () => server!.api;
+  return {
+    get server(): TestServer {
+      return server!;
+    },
+    get api(): Client {
+      return api();
+    },
+    async receiver(): Promise<Receiver> {
+      const r = await startReceiver();
+      receivers.push(r);
+      return r;
+    },
+    /** Creates an endpoint and returns its JSON (with signing_secret). */
+    async endpoint(url: string, fields: Record<string, unknown> = {}): Promise<any> {
+      const res = await api().post('/v1/endpoints', { url, ...fields });
+      if (res.status !== 201) throw new Error(`endpoint not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    /** Sends a message straight to one endpoint and returns the 202 body. */
+    async send(endpointId: string, payload: unknown = {}, eventType = 'test.event'): Promise<any> {
+      const res = await api().post('/v1/messages', { event_type: eventType, payload, endpoint_id: endpointId });
+      if (res.status !== 202) throw new Error(`message not accepted: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+  };
 }

@@ -1,31 +1,11 @@
 /** One endpoint's trouble must not slow the others; fifo lines; rate limits that cost no attempts. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver, startTestServer, waitForDelivery, waitUntil, type Receiver, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useServer, waitForDelivery, waitUntil } from './helpers.js';
 
-let server: TestServer;
-const receivers: Receiver[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ HOOKBRIDGE_ENDPOINT_CONCURRENCY: '4', HOOKBRIDGE_WORKER_CONCURRENCY: '16' });
-});
-afterAll(async () => {
-  await server.close();
-  await Promise.all(receivers.map((r) => r.close()));
-});
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function endpoint(url: string, extra: Record<string, unknown> = {}) {
-  const res = await server.api.post('/v1/endpoints', { url, ...extra });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
-
-const send = (endpointId: string, payload: unknown = {}) => server.api.post('/v1/messages', { event_type: 't', payload, endpoint_id: endpointId });
+const t = useServer({ HOOKBRIDGE_ENDPOINT_CONCURRENCY: '4', HOOKBRIDGE_WORKER_CONCURRENCY: '16' });
+const receiver = () => t.receiver();
+const endpoint = async (url: string, extra: Record<string, unknown> = {}) => (await t.endpoint(url, extra)).id as string;
+const send = (endpointId: string, payload: unknown = {}) => t.api.post('/v1/messages', { event_type: 't', payload, endpoint_id: endpointId });
 
 describe('isolation', () => {
   it('a hanging receiver does not delay a healthy endpoint beyond its own timeout', async () => {
@@ -45,14 +25,14 @@ describe('isolation', () => {
     for (const m of healthyMsgs) expect(m.status).toBe(202);
     // the hanging endpoint never had more than its cap in flight
     expect(hanging.connections).toBeLessThanOrEqual(4 * 3);
-    const [timedOut] = (await server.api.get(`/v1/deliveries?endpoint_id=${slowId}&status=pending_retry&limit=1`)).body.data;
+    const [timedOut] = (await t.api.get(`/v1/deliveries?endpoint_id=${slowId}&status=pending_retry&limit=1`)).body.data;
     if (timedOut) {
-      const attempts = (await server.api.get(`/v1/deliveries/${timedOut.id}/attempts`)).body.data;
+      const attempts = (await t.api.get(`/v1/deliveries/${timedOut.id}/attempts`)).body.data;
       expect(attempts[0].error_class).toBe('timeout');
       expect(attempts[0].duration_ms).toBeGreaterThanOrEqual(900);
       expect(attempts[0].duration_ms).toBeLessThan(3000);
     }
-    await server.api.post(`/v1/endpoints/${slowId}/pause`);
+    await t.api.post(`/v1/endpoints/${slowId}/pause`);
   });
 
   it('a trickling 2xx body is cut at the timeout and still counts as success', async () => {
@@ -64,9 +44,9 @@ describe('isolation', () => {
     });
     const id = await endpoint(r.url, { timeout_ms: 1000 });
     const m = (await send(id)).body;
-    const d = await waitForDelivery(server.api, m.deliveries[0].id, ['succeeded', 'pending_retry', 'failed'], 5000);
+    const d = await waitForDelivery(t.api, m.deliveries[0].id, ['succeeded', 'pending_retry', 'failed'], 5000);
     expect(d.status).toBe('succeeded');
-    const [a] = (await server.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
+    const [a] = (await t.api.get(`/v1/deliveries/${d.id}/attempts`)).body.data;
     expect(a.response_truncated).toBe(true);
     expect(a.duration_ms).toBeLessThan(2500);
   });
@@ -91,7 +71,7 @@ describe('fifo ordering', () => {
     const id = await endpoint(r.url, { ordering: 'fifo', retry_schedule: [0.2, 0.2, 0.2] });
     for (let n = 0; n < 10; n++) expect((await send(id, { n })).status).toBe(202);
     await waitUntil(() => r.requests.filter((q) => q.headers['x-hookbridge-attempt'] !== undefined).length >= 12, 10_000, '12 requests');
-    await waitUntil(async () => (await server.api.get(`/v1/deliveries?endpoint_id=${id}&status=succeeded&limit=250`)).body.data.length === 10, 5000);
+    await waitUntil(async () => (await t.api.get(`/v1/deliveries?endpoint_id=${id}&status=succeeded&limit=250`)).body.data.length === 10, 5000);
     const order = r.requests.map((q) => JSON.parse(q.body).n);
     expect(order).toEqual([0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(maxInFlight).toBe(1);
@@ -109,7 +89,7 @@ describe('per-endpoint rate limit', () => {
     // 5 at once (a one-second bucket), then 5 per second: 12 take at least ~1.4 s
     expect(elapsed).toBeGreaterThan(1200);
     for (const m of msgs) {
-      const d = await waitForDelivery(server.api, m.body.deliveries[0].id, ['succeeded']);
+      const d = await waitForDelivery(t.api, m.body.deliveries[0].id, ['succeeded']);
       expect(d.attempt_count).toBe(1);
     }
   });

@@ -2,37 +2,13 @@
  * The worker with a long safety-net poll (60 s): everything here must happen because the worker
  * is woken at the right moments, never because a poll came round.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startReceiver, startTestServer, waitForDelivery, waitUntil, type Receiver, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, useServer, waitForDelivery, waitUntil } from './helpers.js';
 
-let server: TestServer;
-const receivers: Receiver[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ HOOKBRIDGE_POLL_INTERVAL_MS: '60000', HOOKBRIDGE_ENDPOINT_CONCURRENCY: '2' });
-});
-afterAll(async () => {
-  await server.close();
-  await Promise.all(receivers.map((r) => r.close()));
-});
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function endpoint(url: string, extra: Record<string, unknown> = {}) {
-  const res = await server.api.post('/v1/endpoints', { url, ...extra });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
-
-const send = async (endpointId: string, payload: unknown = {}) => {
-  const res = await server.api.post('/v1/messages', { event_type: 't', payload, endpoint_id: endpointId });
-  expect(res.status).toBe(202);
-  return res.body;
-};
+const t = useServer({ HOOKBRIDGE_POLL_INTERVAL_MS: '60000', HOOKBRIDGE_ENDPOINT_CONCURRENCY: '2' });
+const receiver = () => t.receiver();
+const endpoint = async (url: string, extra: Record<string, unknown> = {}) => (await t.endpoint(url, extra)).id as string;
+const send = (endpointId: string, payload: unknown = {}) => t.send(endpointId, payload);
 
 describe('wake-ups (poll interval 60 s)', () => {
   it('moves a fifo line as soon as each head is recorded', async () => {
@@ -48,7 +24,7 @@ describe('wake-ups (poll interval 60 s)', () => {
     r.respondWith(503, 503, 200);
     const id = await endpoint(r.url, { retry_schedule: [0.1, 0.1] });
     const m = await send(id);
-    await waitForDelivery(server.api, m.deliveries[0].id, ['succeeded'], 3000);
+    await waitForDelivery(t.api, m.deliveries[0].id, ['succeeded'], 3000);
     const gaps = [r.requests[1].at - r.requests[0].at, r.requests[2].at - r.requests[1].at];
     for (const gap of gaps) expect(gap).toBeLessThan(600);
   });
@@ -66,10 +42,10 @@ describe('wake-ups (poll interval 60 s)', () => {
     await healthy.waitForRequests(1, 3000);
     expect(Date.now() - started).toBeLessThan(1000);
     // the event loop stays responsive: API calls answer quickly meanwhile
-    const t = Date.now();
-    expect((await server.api.get('/healthz')).status).toBe(200);
-    expect(Date.now() - t).toBeLessThan(200);
-    await server.api.post(`/v1/endpoints/${slow}/pause`);
+    const before = Date.now();
+    expect((await t.api.get('/healthz')).status).toBe(200);
+    expect(Date.now() - before).toBeLessThan(200);
+    await t.api.post(`/v1/endpoints/${slow}/pause`);
   });
 });
 
@@ -81,18 +57,18 @@ describe('pausing while deliveries are claimed ahead', () => {
     const msgs: any[] = [];
     for (let i = 0; i < 6; i++) msgs.push(await send(id, { i }));
     await r.waitForRequests(1);
-    const paused = await server.api.post(`/v1/endpoints/${id}/pause`);
+    const paused = await t.api.post(`/v1/endpoints/${id}/pause`);
     expect(paused.body.status).toBe('paused');
     const atPause = r.requests.length;
     await sleep(800);
     expect(r.requests.length).toBe(atPause); // at most the requests already on the wire
-    const statuses = await Promise.all(msgs.map(async (m) => (await server.api.get(`/v1/deliveries/${m.deliveries[0].id}`)).body.status));
+    const statuses = await Promise.all(msgs.map(async (m) => (await t.api.get(`/v1/deliveries/${m.deliveries[0].id}`)).body.status));
     expect(statuses.filter((s) => s === 'succeeded')).toHaveLength(atPause);
     expect(statuses.filter((s) => s === 'paused')).toHaveLength(6 - atPause);
 
-    await server.api.post(`/v1/endpoints/${id}/resume`);
+    await t.api.post(`/v1/endpoints/${id}/resume`);
     await r.waitForRequests(6, 5000);
-    for (const m of msgs) await waitForDelivery(server.api, m.deliveries[0].id, ['succeeded']);
+    for (const m of msgs) await waitForDelivery(t.api, m.deliveries[0].id, ['succeeded']);
   });
 
   it('deleting an endpoint cancels what it had claimed ahead', async () => {
@@ -102,12 +78,12 @@ describe('pausing while deliveries are claimed ahead', () => {
     const msgs: any[] = [];
     for (let i = 0; i < 5; i++) msgs.push(await send(id, { i }));
     await r.waitForRequests(1);
-    expect((await server.api.delete(`/v1/endpoints/${id}`)).status).toBe(204);
+    expect((await t.api.delete(`/v1/endpoints/${id}`)).status).toBe(204);
     const atDelete = r.requests.length;
     await sleep(800);
     expect(r.requests.length).toBe(atDelete);
     await waitUntil(async () => {
-      const statuses = await Promise.all(msgs.map(async (m) => (await server.api.get(`/v1/deliveries/${m.deliveries[0].id}`)).body.status));
+      const statuses = await Promise.all(msgs.map(async (m) => (await t.api.get(`/v1/deliveries/${m.deliveries[0].id}`)).body.status));
       return statuses.filter((s) => s === 'cancelled').length === 5 - atDelete;
     }, 3000);
   });
