@@ -10,6 +10,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  databaseUrl: string | undefined;
+  dbPoolSize: number;
   publicUrl: string;
   bootstrapApiKey: string | undefined;
   masterKey: string | undefined;
@@ -61,12 +63,17 @@ export const SETTINGS: SettingDef[] = [
   { key: 'port', env: 'HOOKBRIDGE_PORT', flag: '--port <n>', default: '8080', doc: 'TCP port the API (and later the console and ingest URLs) listens on. 0 picks a free port.', parse: int(0, 65535) },
   { key: 'host', env: 'HOOKBRIDGE_HOST', flag: '--host <addr>', default: '0.0.0.0', doc: 'Address to listen on. Use 127.0.0.1 to keep the server private to this machine.', parse: str },
   { key: 'dataDir', env: 'HOOKBRIDGE_DATA_DIR', flag: '--data-dir <dir>', default: './.hookbridge', doc: 'Directory of the embedded store (hookbridge.db and its WAL) and of the generated master key. One server process owns it at a time.', parse: (raw) => path.resolve(raw ?? './.hookbridge') },
+  { key: 'databaseUrl', env: 'HOOKBRIDGE_DATABASE_URL', flag: '--database-url <url>', default: undefined, doc: 'postgres://… selects the PostgreSQL store (PostgreSQL 15 or later) instead of the embedded one; HOOKBRIDGE_MASTER_KEY is then required.', parse: (raw) => {
+    if (raw !== undefined && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('HOOKBRIDGE_DATABASE_URL must start with postgres:// or postgresql://');
+    return raw;
+  } },
+  { key: 'dbPoolSize', env: 'HOOKBRIDGE_DB_POOL_SIZE', flag: '--db-pool-size <n>', default: '10', doc: 'Connections each process keeps to PostgreSQL (not used by the embedded store).', parse: int(1, 1000) },
   { key: 'publicUrl', env: 'HOOKBRIDGE_PUBLIC_URL', flag: '--public-url <url>', default: undefined, doc: 'Base URL other systems reach this server on (used for ingest URLs). Default: http://localhost:$HOOKBRIDGE_PORT.', parse: (raw, p) => (raw ?? `http://localhost:${p.port ?? 8080}`).replace(/\/+$/, '') },
   { key: 'bootstrapApiKey', env: 'HOOKBRIDGE_BOOTSTRAP_API_KEY', flag: '--bootstrap-api-key <key>', default: undefined, doc: 'Admin API key to create on first start instead of a random one. Used only when the store has no project yet; never printed.', parse: (raw) => {
     if (raw !== undefined && raw.length < 16) throw new ConfigError('HOOKBRIDGE_BOOTSTRAP_API_KEY must be at least 16 characters');
     return raw;
   } },
-  { key: 'masterKey', env: 'HOOKBRIDGE_MASTER_KEY', flag: '--master-key <base64>', default: undefined, doc: 'Base64 of 32 bytes; encrypts signing secrets at rest. When unset, the embedded store generates one in the data dir (mode 0600).', parse: (raw) => {
+  { key: 'masterKey', env: 'HOOKBRIDGE_MASTER_KEY', flag: '--master-key <base64>', default: undefined, doc: 'Base64 of 32 bytes; encrypts signing secrets at rest. When unset, the embedded store generates one in the data dir (mode 0600); required with PostgreSQL.', parse: (raw) => {
     if (raw !== undefined && Buffer.from(raw, 'base64').length !== 32) throw new ConfigError('HOOKBRIDGE_MASTER_KEY must be base64 of exactly 32 bytes');
     return raw;
   } },
@@ -111,6 +118,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : s.default);
     const parse = s.parse as (raw: string | undefined, p: Partial<Config>, s: SettingDef) => unknown;
     (partial as Record<string, unknown>)[s.key] = parse(raw, partial, s);
+  }
+  if (partial.databaseUrl && !partial.masterKey) {
+    // With a shared database, every process must encrypt and decrypt secrets with the same key,
+    // so it cannot be generated per data dir.
+    throw new ConfigError('HOOKBRIDGE_MASTER_KEY is required with HOOKBRIDGE_DATABASE_URL (base64 of 32 bytes; e.g. `openssl rand -base64 32`)');
   }
   return partial as Config;
 }

@@ -30,7 +30,13 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store = await Store.openEmbedded({ dataDir: config.dataDir, masterKey: config.masterKey });
+  const store = await Store.open({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    dbPoolSize: config.dbPoolSize,
+    masterKey: config.masterKey,
+    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; it will be replaced'),
+  });
   let draining = false;
   try {
     const bootstrap = await bootstrapIfEmpty(store, config.bootstrapApiKey);

@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import type { Resolver } from '../src/delivery/ssrf-guard.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createLogger } from '../src/logger.js';
+import { createTestDatabase, TEST_MASTER_KEY, TEST_STORE } from './postgres.js';
 
 export const ADMIN_KEY = 'hb_test_admin_key_for_tests_only_000000';
 export const SERVER_PACKAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,12 +85,22 @@ export interface TestServer extends RunningServer {
   dataDir: string;
 }
 
+/** Starts the real server in-process, on the store under test (a fresh database for PostgreSQL). */
 export async function startTestServer(env: Record<string, string> = {}, opts: { resolver?: Resolver; logLines?: string[] } = {}): Promise<TestServer> {
-  const e = testEnv(env);
+  const database = TEST_STORE === 'postgres' ? await createTestDatabase() : undefined;
+  const e = testEnv(database ? { HOOKBRIDGE_DATABASE_URL: database.url, HOOKBRIDGE_MASTER_KEY: TEST_MASTER_KEY, ...env } : env);
   const config = loadConfig(e);
   const sink = opts.logLines ? { write: (line: string) => void opts.logLines!.push(line) } : undefined;
   const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL, sink), resolver: opts.resolver });
-  return Object.assign(server, { api: new Client(server.url, ADMIN_KEY), dataDir: config.dataDir });
+  const close = server.close.bind(server);
+  return Object.assign(server, {
+    api: new Client(server.url, ADMIN_KEY),
+    dataDir: config.dataDir,
+    async close() {
+      await close();
+      await database?.drop();
+    },
+  });
 }
 
 // --- receivers -------------------------------------------------------------------------------

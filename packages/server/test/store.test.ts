@@ -7,11 +7,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENDPOINT_DEFAULTS, type EndpointInput } from '../src/store/endpoints.js';
 import { Store } from '../src/store/store.js';
 import { tempDir } from './helpers.js';
+import { createTestDatabase } from './postgres.js';
 
 const DIALECTS = (process.env.DIALECTS ?? 'sqlite').split(',').map((d) => d.trim());
 
+const dropAfter: Array<() => Promise<void>> = [];
+
 async function openStore(dialect: string): Promise<Store> {
-  if (dialect === 'sqlite') return Store.openEmbedded({ dataDir: tempDir(), masterKey: randomBytes(32).toString('base64') });
+  const masterKey = randomBytes(32).toString('base64');
+  if (dialect === 'sqlite') return Store.openEmbedded({ dataDir: tempDir(), masterKey });
+  if (dialect === 'postgres') {
+    const database = await createTestDatabase();
+    dropAfter.push(database.drop);
+    return Store.openPostgres({ dataDir: tempDir(), databaseUrl: database.url, masterKey });
+  }
   throw new Error(`no store for dialect ${dialect}`);
 }
 
@@ -28,6 +37,7 @@ for (const dialect of DIALECTS) {
     });
     afterEach(async () => {
       await store.close();
+      for (const drop of dropAfter.splice(0)) await drop();
     });
 
     const publish = (endpointId: string, n = 0) =>

@@ -1,7 +1,6 @@
 /**
  * The one seam where SQL engines differ (modelled on pg-boss's dialect.ts). Queries elsewhere are
- * plain Kysely and portable; anything engine-specific asks the dialect. Only SQLite exists so far;
- * the PostgreSQL store adds its half here (FOR UPDATE SKIP LOCKED in the claim, LISTEN/NOTIFY).
+ * plain Kysely and portable; anything engine-specific asks the dialect.
  */
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
@@ -53,5 +52,30 @@ export const sqliteDialect: StoreDialect = {
   },
   async ping(db) {
     await db.selectFrom('projects').select('id').limit(1).execute();
+  },
+};
+
+export const postgresDialect: StoreDialect = {
+  name: 'postgres',
+  // Only the delivery rows: locking the joined endpoint rows too would make claimers of the same
+  // endpoint wait for each other. SKIP LOCKED lets concurrent claimers take different rows.
+  lockForClaim: (qb) => qb.forUpdate('d' as never).skipLocked(),
+  errorCode(err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === '23505') return 'unique_violation';
+    if (code === '40001' || code === '40P01' || code === '55P03') return 'busy';
+    return 'unknown';
+  },
+  transaction(db, durability, fn) {
+    if (durability === 'durable') return db.transaction().execute(fn);
+    // The commit returns before its WAL record is flushed; a server crash can lose it, never
+    // reorder it after a later durable commit.
+    return db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+      return fn(trx);
+    });
+  },
+  async ping(db) {
+    await sql`select 1`.execute(db);
   },
 };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { SecretBox } from '../core/secret-box.js';
-import { sqliteDialect, type StoreDialect } from './dialect.js';
+import { postgresDialect, sqliteDialect, type StoreDialect } from './dialect.js';
 import { DeliveryRepository } from './deliveries.js';
 import { EndpointRepository } from './endpoints.js';
 import { GroupCommitter } from './group-commit.js';
@@ -17,10 +17,16 @@ import { MetricsRepository } from './metrics.js';
 import { migrateToLatest } from './migrate.js';
 import { ProjectRepository } from './projects.js';
 import type { Database } from './schema.js';
+import { openPostgres } from './postgres.js';
 import { openSqlite } from './sqlite.js';
 
 export interface StoreOptions {
   dataDir: string;
+  /** postgres://… selects PostgreSQL; otherwise the embedded SQLite store in dataDir. */
+  databaseUrl?: string;
+  dbPoolSize?: number;
+  /** Called with errors of idle database connections (PostgreSQL); they must not crash the process. */
+  onConnectionError?: (err: Error) => void;
   /** base64 of 32 bytes; when absent the embedded store keeps a generated key in the data dir. */
   masterKey?: string;
 }
@@ -36,7 +42,7 @@ export class Store {
     readonly db: Kysely<Database>,
     readonly dialect: StoreDialect,
     box: SecretBox,
-    private readonly closeDriver: () => void,
+    private readonly closeDriver: () => void | Promise<void>,
   ) {
     const committer = new GroupCommitter(db, dialect);
     this.projects = new ProjectRepository(db);
@@ -63,13 +69,36 @@ export class Store {
     }
   }
 
+  /** The store the options select: PostgreSQL when a database URL is given, else embedded. */
+  static open(opts: StoreOptions): Promise<Store> {
+    return opts.databaseUrl ? Store.openPostgres(opts) : Store.openEmbedded(opts);
+  }
+
+  /**
+   * Opens the PostgreSQL store and runs migrations (Kysely's migrator holds an advisory lock, so
+   * several processes may start at once). Leases are not released at start: other processes may
+   * hold them; a dead process's leases run out.
+   */
+  static async openPostgres(opts: StoreOptions): Promise<Store> {
+    if (!opts.databaseUrl || !opts.masterKey) throw new Error('PostgreSQL store needs a database URL and a master key');
+    const { db, close } = openPostgres(opts.databaseUrl, opts.dbPoolSize ?? 10, opts.onConnectionError ?? (() => undefined));
+    try {
+      await migrateToLatest(db);
+      return new Store(db, postgresDialect, new SecretBox(Buffer.from(opts.masterKey, 'base64')), close);
+    } catch (e) {
+      await db.destroy().catch(() => undefined);
+      throw e;
+    }
+  }
+
   async ping(): Promise<void> {
     await this.dialect.ping(this.db);
   }
 
   async close(): Promise<void> {
+    // Kysely's destroy ends the pg pool itself; the SQLite handle needs closing by hand.
     await this.db.destroy();
-    this.closeDriver();
+    if (this.dialect.name === 'sqlite') await this.closeDriver();
   }
 }
 
