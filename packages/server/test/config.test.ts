@@ -32,6 +32,13 @@ describe('config', () => {
     expect(() => loadConfig({ HOOKBRIDGE_MASTER_KEY: 'c2hvcnQ=' })).toThrow(/32 bytes/);
     expect(() => loadConfig({ HOOKBRIDGE_LOG_LEVEL: 'loud' })).toThrow(/HOOKBRIDGE_LOG_LEVEL/);
     expect(() => loadConfig({ HOOKBRIDGE_DEFAULT_TIMEOUT_MS: '60000' })).toThrow(/1000 to 30000/);
+    expect(() => loadConfig({ HOOKBRIDGE_DATABASE_URL: 'mysql://x' })).toThrow(/postgres:\/\//);
+  });
+
+  it('needs a master key with PostgreSQL: every process must read the same secrets', () => {
+    expect(() => loadConfig({ HOOKBRIDGE_DATABASE_URL: 'postgres://db/hb' })).toThrow(/HOOKBRIDGE_MASTER_KEY is required/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ HOOKBRIDGE_DATABASE_URL: 'postgres://db/hb', HOOKBRIDGE_MASTER_KEY: key }).databaseUrl).toBe('postgres://db/hb');
   });
 
   it('docs/configuration.md lists exactly the settings the code reads (run npm run docs:config)', () => {
