@@ -347,4 +347,14 @@ describe.sequential('hookbridge serve as a process', () => {
     expect(res.stderr).toContain('abc');
     expect(res.stdout).not.toContain('Hookbridge is serving');
   });
+
+  it('`hookbridge migrate` creates the schema and exits 0; serve then starts on it', async () => {
+    const e = env();
+    const res = await run(LAUNCHER, ['migrate'], e);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('schema is up to date');
+    expect(fs.existsSync(path.join(e.HOOKBRIDGE_DATA_DIR, 'hookbridge.db'))).toBe(true);
+    const again = await run(LAUNCHER, ['migrate'], e);
+    expect(again.code).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 /** The `hookbridge` command: one file per subcommand, registered here. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError();
   registerServe(program);
+  registerMigrate(program);
   return program;
 }
 
