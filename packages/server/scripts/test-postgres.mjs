@@ -27,6 +27,9 @@ const result = spawnSync(
     // multi-process PostgreSQL suite comes with --role.
     '--exclude',
     'test/process.test.ts',
+    // Runs on a private cluster of its own in the first pass already.
+    '--exclude',
+    'test/postgres-outage.test.ts',
     '--outputFile.json=test-results/vitest-postgres.json',
   ],
   { stdio: 'inherit', env: { ...process.env, HOOKBRIDGE_TEST_STORE: 'postgres', DIALECTS: 'postgres' } },

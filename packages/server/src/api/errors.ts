@@ -30,6 +30,17 @@ const BY_FASTIFY_CODE: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_request', 'the body is not valid JSON'],
 };
 
+/** Connection-level failures of the store (PostgreSQL down or restarting, a socket cut). */
+const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const STORE_DOWN_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+export function isStoreUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (STORE_DOWN_CODES.has(e.code ?? '') || STORE_DOWN_MESSAGES.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (err instanceof ApiError) {
@@ -52,6 +63,14 @@ export function installErrorHandling(app: FastifyInstance): void {
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return reply.status(status).send({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: err.message } });
+    }
+    if (isStoreUnavailable(err)) {
+      // Nothing was acknowledged; the client should simply try again shortly.
+      request.log.warn({ err }, 'store unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ error: { code: 'store_unavailable', message: 'the store is unreachable right now; nothing was stored; retry shortly' } });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error; see the server log' } });

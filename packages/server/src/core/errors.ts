@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'url_not_allowed'
   | 'rate_limited'
+  | 'store_unavailable'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -30,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   url_not_allowed: 422,
   rate_limited: 429,
+  store_unavailable: 503,
   internal_error: 500,
 };
 

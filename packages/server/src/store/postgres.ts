@@ -12,9 +12,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export function openPostgres(url: string, poolSize: number, onError: (err: Error) => void): { db: Kysely<Schema>; close: () => Promise<void> } {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // An idle client losing its connection must not crash the process; the pool replaces it and
-  // the next query reports the outage (to /readyz, to the worker's retry loop).
+  // A client losing its connection must not crash the process: the pool reports idle clients
+  // here, but a checked-out client emits on itself, and an EventEmitter 'error' without a
+  // listener is an uncaught exception. The query in flight still fails and reports the outage
+  // (a 503, /readyz, the worker's retry loop); the pool replaces the client.
   pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return { db, close: () => pool.end() };
 }
