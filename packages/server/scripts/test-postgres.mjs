@@ -30,6 +30,8 @@ const result = spawnSync(
     // Runs on a private cluster of its own in the first pass already.
     '--exclude',
     'test/postgres-outage.test.ts',
+    '--exclude',
+    'test/roles.test.ts',
     '--outputFile.json=test-results/vitest-postgres.json',
   ],
   { stdio: 'inherit', env: { ...process.env, HOOKBRIDGE_TEST_STORE: 'postgres', DIALECTS: 'postgres' } },

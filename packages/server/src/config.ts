@@ -12,6 +12,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   dbPoolSize: number;
+  role: 'all' | 'api' | 'worker';
   publicUrl: string;
   bootstrapApiKey: string | undefined;
   masterKey: string | undefined;
@@ -68,6 +69,10 @@ export const SETTINGS: SettingDef[] = [
     return raw;
   } },
   { key: 'dbPoolSize', env: 'HOOKBRIDGE_DB_POOL_SIZE', flag: '--db-pool-size <n>', default: '10', doc: 'Connections each process keeps to PostgreSQL (not used by the embedded store).', parse: int(1, 1000) },
+  { key: 'role', env: 'HOOKBRIDGE_ROLE', flag: '--role <role>', default: 'all', doc: 'all: API and delivery worker in one process. api / worker: only one of them, for several processes sharing one PostgreSQL (needs HOOKBRIDGE_DATABASE_URL). A worker process serves only /healthz and /readyz.', parse: (raw) => {
+    if (raw !== 'all' && raw !== 'api' && raw !== 'worker') throw new ConfigError('HOOKBRIDGE_ROLE must be all, api or worker');
+    return raw;
+  } },
   { key: 'publicUrl', env: 'HOOKBRIDGE_PUBLIC_URL', flag: '--public-url <url>', default: undefined, doc: 'Base URL other systems reach this server on (used for ingest URLs). Default: http://localhost:$HOOKBRIDGE_PORT.', parse: (raw, p) => (raw ?? `http://localhost:${p.port ?? 8080}`).replace(/\/+$/, '') },
   { key: 'bootstrapApiKey', env: 'HOOKBRIDGE_BOOTSTRAP_API_KEY', flag: '--bootstrap-api-key <key>', default: undefined, doc: 'Admin API key to create on first start instead of a random one. Used only when the store has no project yet; never printed.', parse: (raw) => {
     if (raw !== undefined && raw.length < 16) throw new ConfigError('HOOKBRIDGE_BOOTSTRAP_API_KEY must be at least 16 characters');
@@ -118,6 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : s.default);
     const parse = s.parse as (raw: string | undefined, p: Partial<Config>, s: SettingDef) => unknown;
     (partial as Record<string, unknown>)[s.key] = parse(raw, partial, s);
+  }
+  if (partial.role !== 'all' && !partial.databaseUrl) {
+    // The embedded store belongs to one process, so API and worker cannot be split with it.
+    throw new ConfigError(`HOOKBRIDGE_ROLE=${partial.role} needs HOOKBRIDGE_DATABASE_URL (the embedded store serves one process that is both)`);
   }
   if (partial.databaseUrl && !partial.masterKey) {
     // With a shared database, every process must encrypt and decrypt secrets with the same key,

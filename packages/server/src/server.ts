@@ -16,7 +16,8 @@ export interface RunningServer {
   url: string;
   app: App;
   store: Store;
-  worker: DeliveryWorker;
+  /** Null in an `api`-role process. */
+  worker: DeliveryWorker | null;
   bootstrap: BootstrapResult;
   /** Drain and stop: no new claims, in-flight attempts finish within the grace, then close. */
   close(): Promise<void>;
@@ -35,39 +36,48 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     databaseUrl: config.databaseUrl,
     dbPoolSize: config.dbPoolSize,
     masterKey: config.masterKey,
-    onConnectionError: (err) => logger.warn({ err }, 'database connection lost; it will be replaced'),
+    logger,
   });
   let draining = false;
   try {
     const bootstrap = await bootstrapIfEmpty(store, config.bootstrapApiKey);
     const sender = new Sender({ allowPrivateNetworks: config.allowPrivateNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver });
-    const worker = new DeliveryWorker(
-      store,
-      sender,
-      {
-        concurrency: config.workerConcurrency,
-        endpointConcurrency: config.endpointConcurrency,
-        claimBatchSize: config.claimBatchSize,
-        leaseSeconds: config.leaseSeconds,
-        pollIntervalMs: config.pollIntervalMs,
-        defaultTimeoutMs: config.defaultTimeoutMs,
-        throttleMinDelaySeconds: config.throttleMinDelaySeconds,
-      },
-      logger.child({ component: 'worker' }),
-    );
+    const worker =
+      config.role === 'api'
+        ? null
+        : new DeliveryWorker(
+            store,
+            sender,
+            {
+              concurrency: config.workerConcurrency,
+              endpointConcurrency: config.endpointConcurrency,
+              claimBatchSize: config.claimBatchSize,
+              leaseSeconds: config.leaseSeconds,
+              pollIntervalMs: config.pollIntervalMs,
+              defaultTimeoutMs: config.defaultTimeoutMs,
+              throttleMinDelaySeconds: config.throttleMinDelaySeconds,
+            },
+            logger.child({ component: 'worker' }),
+          );
+    if (worker) store.signal.subscribe(() => worker.wake());
     const app = await buildApp({
       store,
       logger,
+      // A worker-only process serves its health checks and nothing else.
+      routes: config.role === 'worker' ? 'health' : 'all',
       maxPayloadBytes: config.maxPayloadBytes,
       apiRateLimitPerMinute: config.apiRateLimitPerMinute,
       allowPrivateNetworks: config.allowPrivateNetworks,
-      wakeWorker: () => worker.wake(),
-      endpointChanged: (id) => worker.endpointChanged(id),
+      wakeWorker: () => {
+        worker?.wake();
+        store.signal.notifyOthers();
+      },
+      endpointChanged: (id) => worker?.endpointChanged(id),
       isDraining: () => draining,
       resolver: opts.resolver,
     });
     await app.listen({ port: config.port, host: config.host });
-    worker.start();
+    worker?.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -83,7 +93,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           // The API stays up while attempts drain, answering /readyz with 503 so a load balancer
           // moves traffic away; anything it still accepts is durable and goes out after restart.
           draining = true;
-          await worker.stop(config.shutdownGraceSeconds * 1000);
+          await worker?.stop(config.shutdownGraceSeconds * 1000);
           await app.close();
           await sender.close();
           await store.close();

@@ -35,6 +35,13 @@ describe('config', () => {
     expect(() => loadConfig({ HOOKBRIDGE_DATABASE_URL: 'mysql://x' })).toThrow(/postgres:\/\//);
   });
 
+  it('splits API and worker only on PostgreSQL', () => {
+    expect(() => loadConfig({ HOOKBRIDGE_ROLE: 'worker' })).toThrow(/needs HOOKBRIDGE_DATABASE_URL/);
+    expect(() => loadConfig({ HOOKBRIDGE_ROLE: 'both' })).toThrow(/all, api or worker/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ HOOKBRIDGE_ROLE: 'api', HOOKBRIDGE_DATABASE_URL: 'postgres://db/hb', HOOKBRIDGE_MASTER_KEY: key }).role).toBe('api');
+  });
+
   it('needs a master key with PostgreSQL: every process must read the same secrets', () => {
     expect(() => loadConfig({ HOOKBRIDGE_DATABASE_URL: 'postgres://db/hb' })).toThrow(/HOOKBRIDGE_MASTER_KEY is required/);
     const key = Buffer.alloc(32, 7).toString('base64');

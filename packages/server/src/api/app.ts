@@ -29,6 +29,8 @@ import { projectRoutes } from './routes/projects.js';
 export interface AppDeps {
   store: Store;
   logger: Logger;
+  /** 'health': only /healthz and /readyz (a worker-role process). Default 'all'. */
+  routes?: 'all' | 'health';
   maxPayloadBytes: number;
   apiRateLimitPerMinute: number;
   allowPrivateNetworks: CidrList;
@@ -106,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installAuth(app, deps.store, projectCache, deps.apiRateLimitPerMinute);
 
   await app.register(healthRoutes, { deps, projectCache });
+  if (deps.routes === 'health') return app;
   await app.register(
     async (v1) => {
       await v1.register(projectRoutes, { deps, projectCache });

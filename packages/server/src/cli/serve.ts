@@ -8,7 +8,7 @@ type FlagValues = Partial<Record<keyof Config, string>>;
 export function registerServe(program: Command): void {
   const cmd = program
     .command('serve')
-    .description('Run the API and the delivery worker in one process.')
+    .description('Run the API and the delivery worker (in one process, or apart with --role on PostgreSQL).')
     .addHelpText(
       'after',
       `

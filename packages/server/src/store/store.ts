@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { SecretBox } from '../core/secret-box.js';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './dialect.js';
 import { DeliveryRepository } from './deliveries.js';
@@ -17,6 +18,7 @@ import { MetricsRepository } from './metrics.js';
 import { migrateToLatest } from './migrate.js';
 import { ProjectRepository } from './projects.js';
 import type { Database } from './schema.js';
+import { noWorkSignal, PostgresWorkSignal, type WorkSignal } from './work-signal.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite } from './sqlite.js';
 
@@ -25,8 +27,8 @@ export interface StoreOptions {
   /** postgres://… selects PostgreSQL; otherwise the embedded SQLite store in dataDir. */
   databaseUrl?: string;
   dbPoolSize?: number;
-  /** Called with errors of idle database connections (PostgreSQL); they must not crash the process. */
-  onConnectionError?: (err: Error) => void;
+  /** Where PostgreSQL connection trouble is reported; it must never crash the process. */
+  logger?: Logger;
   /** base64 of 32 bytes; when absent the embedded store keeps a generated key in the data dir. */
   masterKey?: string;
 }
@@ -37,6 +39,8 @@ export class Store {
   readonly messages: MessageRepository;
   readonly deliveries: DeliveryRepository;
   readonly metrics: MetricsRepository;
+  /** Wakes workers in other processes (PostgreSQL); nothing to do for the embedded store. */
+  signal: WorkSignal = noWorkSignal;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -81,10 +85,13 @@ export class Store {
    */
   static async openPostgres(opts: StoreOptions): Promise<Store> {
     if (!opts.databaseUrl || !opts.masterKey) throw new Error('PostgreSQL store needs a database URL and a master key');
-    const { db, close } = openPostgres(opts.databaseUrl, opts.dbPoolSize ?? 10, opts.onConnectionError ?? (() => undefined));
+    const log = opts.logger;
+    const { db, close } = openPostgres(opts.databaseUrl, opts.dbPoolSize ?? 10, (err) => log?.warn({ err }, 'database connection lost; it will be replaced'));
     try {
       await migrateToLatest(db);
-      return new Store(db, postgresDialect, new SecretBox(Buffer.from(opts.masterKey, 'base64')), close);
+      const store = new Store(db, postgresDialect, new SecretBox(Buffer.from(opts.masterKey, 'base64')), close);
+      if (log) store.signal = new PostgresWorkSignal(db, opts.databaseUrl, log);
+      return store;
     } catch (e) {
       await db.destroy().catch(() => undefined);
       throw e;
@@ -96,6 +103,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.signal.close();
     // Kysely's destroy ends the pg pool itself; the SQLite handle needs closing by hand.
     await this.db.destroy();
     if (this.dialect.name === 'sqlite') await this.closeDriver();
