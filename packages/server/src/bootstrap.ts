@@ -16,6 +16,7 @@ export interface BootstrapResult {
 export async function bootstrapIfEmpty(store: Store, bootstrapApiKey: string | undefined): Promise<BootstrapResult> {
   if ((await store.projects.count()) > 0) return { created: false };
   const key = bootstrapApiKey ?? generateApiKey('live');
-  const project = await store.projects.createWithAdminKey('default', key);
+  const project = await store.projects.bootstrap('default', key);
+  if (!project) return { created: false }; // another process got there first
   return { created: true, projectId: project.id, generatedKey: bootstrapApiKey ? undefined : key };
 }

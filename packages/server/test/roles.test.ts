@@ -4,7 +4,9 @@
  * Each server gets its own store, pool and listener, exactly as separate processes would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrapIfEmpty } from '../src/bootstrap.js';
 import { loadConfig } from '../src/config.js';
+import { Store } from '../src/store/store.js';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { ADMIN_KEY, Client, startReceiver, testEnv, type Receiver } from './helpers.js';
@@ -44,5 +46,20 @@ describe('--role api and --role worker on one PostgreSQL', () => {
     const client = new Client(worker.url, ADMIN_KEY);
     expect((await client.get('/readyz')).status).toBe(200);
     expect((await client.get('/v1/endpoints')).status).toBe(404);
+  });
+});
+
+describe('several processes starting on an empty database', () => {
+  it('bootstrap exactly one default project between them', async () => {
+    const database = await createTestDatabase();
+    try {
+      const stores = await Promise.all([0, 1, 2].map(() => Store.openPostgres({ dataDir: '.', databaseUrl: database.url, masterKey: TEST_MASTER_KEY })));
+      const results = await Promise.all(stores.map((s, i) => bootstrapIfEmpty(s, `hb_test_concurrent_bootstrap_key_${i}`)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(await stores[0].projects.count()).toBe(1);
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await database.drop();
+    }
   });
 });

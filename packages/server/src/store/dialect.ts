@@ -25,6 +25,11 @@ export interface StoreDialect {
   transaction<T>(db: Kysely<Database>, durability: Durability, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Cheap query proving the store answers (for /readyz). */
   ping(db: Kysely<Database>): Promise<void>;
+  /**
+   * Makes transactions that call this with the same name run one at a time across processes
+   * (until the transaction ends). SQLite has one writer anyway.
+   */
+  serialize(trx: Transaction<Database>, name: string): Promise<void>;
 }
 
 export const sqliteDialect: StoreDialect = {
@@ -53,6 +58,7 @@ export const sqliteDialect: StoreDialect = {
   async ping(db) {
     await db.selectFrom('projects').select('id').limit(1).execute();
   },
+  serialize: async () => undefined,
 };
 
 export const postgresDialect: StoreDialect = {
@@ -77,5 +83,8 @@ export const postgresDialect: StoreDialect = {
   },
   async ping(db) {
     await sql`select 1`.execute(db);
+  },
+  async serialize(trx, name) {
+    await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
   },
 };

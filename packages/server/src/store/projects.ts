@@ -4,6 +4,7 @@ import { newId } from '../core/ids.js';
 import type { ApiKey, EventType, Page, Project, ProjectSettings } from '../core/model.js';
 import { apiKeyPrefix, hashApiKey } from '../core/secret-box.js';
 import { json, toPage } from './rows.js';
+import type { StoreDialect } from './dialect.js';
 import type { ApiKeysTable, Database, ProjectsTable } from './schema.js';
 
 const projectFromRow = (r: Selectable<ProjectsTable>): Project => ({
@@ -25,7 +26,10 @@ const keyFromRow = (r: Selectable<ApiKeysTable>): ApiKey => ({
 });
 
 export class ProjectRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {}
 
   async count(): Promise<number> {
     const r = await this.db.selectFrom('projects').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -63,15 +67,23 @@ export class ProjectRepository {
     return { ...current, name: patch.name ?? current.name, settings };
   }
 
-  /** The first project and its admin key, in one transaction: never a project nobody can open. */
-  async createWithAdminKey(name: string, key: string): Promise<Project> {
+  /**
+   * On an empty store, the first project and its admin key, in one transaction (never a project
+   * nobody can open) that processes starting together run one at a time. Null when a project
+   * exists already.
+   */
+  async bootstrap(name: string, key: string): Promise<Project | null> {
     const now = Date.now();
     const project = { id: newId('proj', now), name, settings: '{}', created_at: now };
-    await this.db.transaction().execute(async (trx) => {
+    const created = await this.db.transaction().execute(async (trx) => {
+      await this.dialect.serialize(trx, 'hookbridge.bootstrap');
+      const existing = await trx.selectFrom('projects').select('id').limit(1).executeTakeFirst();
+      if (existing) return false;
       await trx.insertInto('projects').values(project).execute();
       await trx.insertInto('api_keys').values(this.keyRow(project.id, key, { label: 'bootstrap (admin)', isAdmin: true })).execute();
+      return true;
     });
-    return projectFromRow(project);
+    return created ? projectFromRow(project) : null;
   }
 
   // --- API keys -------------------------------------------------------------------------

@@ -49,7 +49,7 @@ export class Store {
     private readonly closeDriver: () => void | Promise<void>,
   ) {
     const committer = new GroupCommitter(db, dialect);
-    this.projects = new ProjectRepository(db);
+    this.projects = new ProjectRepository(db, dialect);
     this.endpoints = new EndpointRepository(db, box);
     this.messages = new MessageRepository(db, committer);
     this.deliveries = new DeliveryRepository(db, dialect, committer, this.endpoints);
