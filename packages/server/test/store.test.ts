@@ -92,6 +92,9 @@ for (const dialect of DIALECTS) {
       const { endpoint } = await store.endpoints.create(projectId, endpointInput({ ordering: 'fifo' }));
       for (let i = 0; i < 3; i++) await publish(endpoint.id, i);
       const now = Date.now();
+      const line = await store.deliveries.list(projectId, { endpointId: endpoint.id }, 10);
+      // only the head is due; the rest wait for it without a due time
+      expect(line.data.map((d) => d.nextAttemptAt === null)).toEqual([true, true, false]);
       const [head, ...rest] = await claim(now);
       expect(rest).toHaveLength(0);
       expect(JSON.parse(head.payload)).toEqual({ n: 0 });
@@ -110,6 +113,10 @@ for (const dialect of DIALECTS) {
       });
       const [next] = await claim(Date.now());
       expect(JSON.parse(next.payload)).toEqual({ n: 1 });
+      // cancelling a waiting delivery moves nothing out of order; the line stays one at a time
+      const third = (await store.deliveries.list(projectId, { endpointId: endpoint.id }, 10)).data[0];
+      expect('ok' in (await store.deliveries.cancel(projectId, third.id))).toBe(true);
+      expect(await claim(Date.now())).toHaveLength(0);
     });
 
     it('keeps signing secrets encrypted at rest', async () => {

@@ -82,6 +82,24 @@ const DUE = ['queued', 'pending_retry'] as const;
 const isDue = (col: 'd.status' | 'status') => sql<boolean>`${sql.ref(col)} in ('queued', 'pending_retry')`;
 const isDelivering = sql<boolean>`status = 'delivering'`;
 
+/**
+ * Makes the head of a fifo line due once the delivery before it left the line (succeeded,
+ * failed, cancelled). Deliveries behind the head wait with next_attempt_at = null.
+ */
+export async function promoteFifoHead(trx: Kysely<Database>, endpointId: string, now: number): Promise<void> {
+  const head = await trx
+    .selectFrom('deliveries')
+    .select(['id', 'status', 'next_attempt_at'])
+    .where('endpoint_id', '=', endpointId)
+    .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  if (head && head.next_attempt_at === null) {
+    await trx.updateTable('deliveries').set({ next_attempt_at: now, updated_at: now }).where('id', '=', head.id).execute();
+  }
+}
+
 /** Where a delivery whose lease is handed back belongs, given its endpoint's state now. */
 const statusAfterRelease = sql<string>`(select case when e.deleted_at is not null then 'cancelled' when e.status = 'active' then 'queued' else 'paused' end from endpoints as e where e.id = deliveries.endpoint_id)`;
 
@@ -203,8 +221,12 @@ export class DeliveryRepository {
 
   /** When the next waiting delivery (outside the excluded endpoints) becomes due, or null. */
   async nextDueAt(excludeEndpointIds: string[]): Promise<number | null> {
+    // ORDER BY … LIMIT 1 rather than min(): the scan stops at the first row that qualifies.
     const r = await waitingInLine(this.db, excludeEndpointIds)
-      .select((eb) => eb.fn.min('d.next_attempt_at').as('t'))
+      .select('d.next_attempt_at as t')
+      .where('d.next_attempt_at', 'is not', null)
+      .orderBy('d.next_attempt_at')
+      .limit(1)
       .executeTakeFirst();
     return r?.t === null || r?.t === undefined ? null : Number(r.t);
   }
@@ -279,6 +301,9 @@ export class DeliveryRepository {
       // keeps its new state (the attempt row above still records what happened).
       .where(isDelivering)
       .execute();
+    if (d.ordering === 'fifo' && (status === 'succeeded' || status === 'failed' || status === 'cancelled')) {
+      await promoteFifoHead(trx, d.endpointId, now);
+    }
     if (rec.decision.kind === 'failed' && rec.decision.disableEndpoint && endpoint?.status !== 'disabled') {
       await this.endpoints.setStatus(d.projectId, d.endpointId, 'disabled', rec.decision.reason, trx);
     }
@@ -332,11 +357,13 @@ export class DeliveryRepository {
 
   cancel(projectId: string, id: string): Promise<ActionResult> {
     return this.transition(projectId, id, CANCELLABLE, async (trx, now) => {
-      await trx
+      const row = await trx
         .updateTable('deliveries')
         .set({ status: 'cancelled', next_attempt_at: null, updated_at: now, last_error: 'cancelled by user' })
         .where('id', '=', id)
-        .execute();
+        .returning('endpoint_id')
+        .executeTakeFirstOrThrow();
+      await promoteFifoHead(trx, row.endpoint_id, now);
     });
   }
 

@@ -1,5 +1,5 @@
 /** Outbound endpoints and their signing secrets. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { newId } from '../core/ids.js';
 import type { Endpoint, EndpointStatus, Page } from '../core/model.js';
 import { generateSigningSecret } from '../core/signing.js';
@@ -168,7 +168,8 @@ export class EndpointRepository {
       if (status === 'active') {
         await trx
           .updateTable('deliveries')
-          .set({ status: 'queued', next_attempt_at: now, updated_at: now })
+          // Deliveries waiting behind a fifo head (no due time) keep waiting.
+          .set({ status: 'queued', next_attempt_at: sql<number | null>`case when next_attempt_at is null then null else cast(${now} as bigint) end`, updated_at: now })
           .where('endpoint_id', '=', id)
           .where('status', '=', 'paused')
           .execute();

@@ -1,5 +1,5 @@
 /** Messages and their fan-out into deliveries. */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { endpointMatches } from '../core/endpoint-rules.js';
 import { newId } from '../core/ids.js';
 import type { Delivery, Message, Page } from '../core/model.js';
@@ -84,6 +84,20 @@ export class MessageRepository {
       created_at: now,
     };
     await trx.insertInto('messages').values(messageRow).execute();
+    // A fifo endpoint with a line already: the new delivery waits behind it, not due until it
+    // becomes the head (see promoteFifoHead), so claims never scan a long line row by row.
+    const busyFifo = new Set<string>();
+    for (const e of targets) {
+      if (e.ordering !== 'fifo') continue;
+      const inLine = await trx
+        .selectFrom('deliveries')
+        .select('id')
+        .where('endpoint_id', '=', e.id)
+        .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
+        .limit(1)
+        .executeTakeFirst();
+      if (inLine) busyFifo.add(e.id);
+    }
     const deliveryRows: DeliveriesTable[] = targets.map((e) => ({
       id: newId('dlv', now),
       project_id: projectId,
@@ -95,7 +109,7 @@ export class MessageRepository {
       attempt_count: 0,
       run_attempts: 0,
       replay_count: 0,
-      next_attempt_at: now,
+      next_attempt_at: busyFifo.has(e.id) ? null : now,
       lease_expires_at: null,
       last_status_code: null,
       last_error: null,
