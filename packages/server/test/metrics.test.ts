@@ -67,6 +67,5 @@ describe('event types and project defaults', () => {
     const d = await waitForDelivery(t.api, m.deliveries[0].id, ['failed']);
     expect(d.attempt_count).toBe(5);
     await t.api.patch(`/v1/projects/${project.id}`, { retry_schedule: null });
-
   });
 });
