@@ -27,11 +27,13 @@ const result = spawnSync(
     // multi-process PostgreSQL suite comes with --role.
     '--exclude',
     'test/process.test.ts',
-    // Runs on a private cluster of its own in the first pass already.
+    // PostgreSQL-only files: they run in the first pass already, on databases of their own.
     '--exclude',
     'test/postgres-outage.test.ts',
     '--exclude',
     'test/roles.test.ts',
+    '--exclude',
+    'test/multi-worker.test.ts',
     '--outputFile.json=test-results/vitest-postgres.json',
   ],
   { stdio: 'inherit', env: { ...process.env, HOOKBRIDGE_TEST_STORE: 'postgres', DIALECTS: 'postgres' } },

@@ -53,7 +53,7 @@ for (const dialect of DIALECTS) {
       });
 
     const claim = (now: number, limit = 100, takeSlot = () => true) =>
-      store.deliveries.claimDue({ now, limit, leaseMs: 30_000, defaultTimeoutMs: 10_000, excludeEndpointIds: [], takeSlot });
+      store.deliveries.claimDue({ now, limit, leaseMs: 30_000, defaultTimeoutMs: 10_000, endpointConcurrency: 100, excludeEndpointIds: [], takeSlot });
 
     it('group-commits concurrent publishes, each durable and complete', async () => {
       const { endpoint } = await store.endpoints.create(projectId, endpointInput());

@@ -5,13 +5,15 @@
  *   or dead endpoint holds few of the worker's slots.
  * - Claiming: up to twice that may be claimed, so the next batch waits in the worker and goes
  *   out the moment a request ends, without a store round trip per delivery.
- * - `rate_limit_rps`: a token bucket consumed at claim time. A delivery held back here is simply
+ * - `rate_limit_rps`: a token bucket (core/token-bucket.ts) consumed at claim time. A delivery held back here is simply
  *   not claimed yet, so it does not use up an attempt.
  */
+import { nextTokenAt, refill, type Bucket } from '../core/token-bucket.js';
+
 export class EndpointThrottle {
   private readonly claimed = new Map<string, number>();
   private readonly sending = new Map<string, number>();
-  private readonly buckets = new Map<string, { tokens: number; at: number; rps: number }>();
+  private readonly buckets = new Map<string, Bucket & { rps: number }>();
   private readonly rateLimited = new Map<string, number>();
   /** Each endpoint's ordering and rate limit as last claimed: saturated() needs its claim cap. */
   private readonly kinds = new Map<string, { ordering: string; rps: number | null }>();
@@ -35,7 +37,7 @@ export class EndpointThrottle {
     if (rps !== null && rps > 0) {
       const b = this.refill(endpointId, rps, now);
       if (b.tokens < 1) {
-        this.rateLimited.set(endpointId, b.at + ((1 - b.tokens) / rps) * 1000);
+        this.rateLimited.set(endpointId, nextTokenAt(b, rps));
         return false;
       }
       b.tokens -= 1;
@@ -96,15 +98,15 @@ export class EndpointThrottle {
   }
 
   private refill(endpointId: string, rps: number, now: number) {
-    let b = this.buckets.get(endpointId);
-    if (!b || b.rps !== rps) {
-      b = { tokens: rps, at: now, rps };
-      this.buckets.set(endpointId, b);
-    }
-    // Burst of one second's worth: enough to absorb jitter, small enough to honour the limit.
-    b.tokens = Math.min(rps, b.tokens + ((now - b.at) / 1000) * rps);
-    b.at = now;
+    const current = this.buckets.get(endpointId);
+    const b = { ...refill(current && current.rps === rps ? current : undefined, rps, now), rps };
+    this.buckets.set(endpointId, b);
     return b;
+  }
+
+  /** Another process's view of the endpoint's limit (the shared bucket) says: no tokens until then. */
+  holdUntil(endpointId: string, until: number): void {
+    this.rateLimited.set(endpointId, until);
   }
 }
 

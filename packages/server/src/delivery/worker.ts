@@ -184,6 +184,8 @@ export class DeliveryWorker {
         limit: room,
         leaseMs: this.opts.leaseSeconds * 1000,
         defaultTimeoutMs: this.opts.defaultTimeoutMs,
+        endpointConcurrency: this.opts.endpointConcurrency,
+        onRateLimited: (id, until) => this.throttle.holdUntil(id, until),
         excludeEndpointIds: this.throttle.saturated(now),
         takeSlot: (endpointId, ordering, rps) => {
           const ok = this.throttle.tryClaim(endpointId, ordering, rps, now);

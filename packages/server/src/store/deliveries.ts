@@ -10,6 +10,7 @@ import type { SignatureScheme } from '../core/signing.js';
 import type { StoreDialect } from './dialect.js';
 import type { EndpointRepository } from './endpoints.js';
 import type { GroupCommitter } from './group-commit.js';
+import { SharedAdmission } from './shared-admission.js';
 import { attemptFromRow, deliveryFromRow, json, toPage } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -42,6 +43,10 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Timeout of endpoints that set none, for the lease length. */
   defaultTimeoutMs: number;
+  /** Most deliveries of one endpoint leased at once across all workers (stores shared by workers). */
+  endpointConcurrency: number;
+  /** Told which endpoints the shared rate limit held back, and until when. */
+  onRateLimited?: (endpointId: string, until: number) => void;
   /** Endpoints this worker cannot take more work for right now (busy or rate-limited). */
   excludeEndpointIds: string[];
   /** Free slots per endpoint; called once per candidate, in due order. */
@@ -155,10 +160,26 @@ export class DeliveryRepository {
         // A few spare rows for candidates this worker turns down (an endpoint at its cap).
         .limit(opts.limit + 32);
       const candidates = await this.dialect.lockForClaim(q).execute();
+      // With several worker processes, limits are enforced here, in the store, for all of them.
+      const shared =
+        this.dialect.sharedWorkers && candidates.length > 0
+          ? await SharedAdmission.load(
+              trx,
+              candidates.map((c) => c.endpoint_id),
+              opts.endpointConcurrency,
+              opts.now,
+            )
+          : null;
       const picked: typeof candidates = [];
       for (const c of candidates) {
         if (picked.length >= opts.limit) break;
+        if (shared && !shared.admit(c.endpoint_id, c.ordering, c.rate_limit_rps)) continue;
         if (opts.takeSlot(c.endpoint_id, c.ordering, c.rate_limit_rps)) picked.push(c);
+        else shared?.giveBack(c.endpoint_id, c.rate_limit_rps);
+      }
+      if (shared) {
+        await shared.save(trx);
+        for (const [id, until] of shared.limitedUntil) opts.onRateLimited?.(id, until);
       }
       if (picked.length === 0) return [];
       // The lease must outlast the slowest attempt in the batch, or a live attempt could be

@@ -10,6 +10,11 @@ export type Durability = 'durable' | 'relaxed';
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
   /**
+   * Whether worker processes may share this store, so per-endpoint limits must be enforced in the
+   * store rather than in each worker's memory. The embedded store belongs to one process.
+   */
+  readonly sharedWorkers: boolean;
+  /**
    * Locks the rows a claim query selects. SQLite needs nothing: a write transaction holds the
    * whole database. PostgreSQL will use FOR UPDATE SKIP LOCKED so claimers never wait on each other.
    */
@@ -34,6 +39,7 @@ export interface StoreDialect {
 
 export const sqliteDialect: StoreDialect = {
   name: 'sqlite',
+  sharedWorkers: false,
   lockForClaim: (qb) => qb,
   errorCode(err) {
     const code = (err as { code?: string }).code ?? '';
@@ -63,6 +69,7 @@ export const sqliteDialect: StoreDialect = {
 
 export const postgresDialect: StoreDialect = {
   name: 'postgres',
+  sharedWorkers: true,
   // Only the delivery rows: locking the joined endpoint rows too would make claimers of the same
   // endpoint wait for each other. SKIP LOCKED lets concurrent claimers take different rows.
   lockForClaim: (qb) => qb.forUpdate('d' as never).skipLocked(),

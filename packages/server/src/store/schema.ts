@@ -127,6 +127,12 @@ export interface AttemptsTable {
   response_truncated: number;
 }
 
+export interface EndpointBucketsTable {
+  endpoint_id: string;
+  tokens: number;
+  refilled_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -136,5 +142,6 @@ export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
+  endpoint_buckets: EndpointBucketsTable;
 }
 
