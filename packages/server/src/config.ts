@@ -105,7 +105,7 @@ export const SETTINGS: SettingDef[] = [
     return n;
   } },
   { key: 'workerConcurrency', env: 'HOOKBRIDGE_WORKER_CONCURRENCY', flag: '--worker-concurrency <n>', default: '128', doc: 'Most delivery attempts one process has in flight at once.', parse: int(1, 10000) },
-  { key: 'endpointConcurrency', env: 'HOOKBRIDGE_ENDPOINT_CONCURRENCY', flag: '--endpoint-concurrency <n>', default: '16', doc: 'Most requests in flight to one endpoint, so a slow or dead endpoint cannot take every slot (fifo endpoints: one). The worker claims up to twice this many per endpoint ahead.', parse: int(1, 10000) },
+  { key: 'endpointConcurrency', env: 'HOOKBRIDGE_ENDPOINT_CONCURRENCY', flag: '--endpoint-concurrency <n>', default: '16', doc: 'Most requests in flight to one endpoint, so a slow or dead endpoint cannot take every slot (fifo endpoints: one). Embedded store: per process, and the worker claims up to twice this many ahead. PostgreSQL: most deliveries of one endpoint claimed at once across all workers.', parse: int(1, 10000) },
   { key: 'claimBatchSize', env: 'HOOKBRIDGE_CLAIM_BATCH_SIZE', flag: '--claim-batch-size <n>', default: '100', doc: 'Most deliveries claimed in one store transaction.', parse: int(1, 10000) },
   { key: 'pollIntervalMs', env: 'HOOKBRIDGE_POLL_INTERVAL_MS', flag: '--poll-interval-ms <n>', default: '1000', doc: 'Safety-net poll of the store for due work; new messages and retries due sooner wake the worker at once.', parse: int(10, 60000) },
   { key: 'shutdownGraceSeconds', env: 'HOOKBRIDGE_SHUTDOWN_GRACE_SECONDS', flag: '--shutdown-grace-seconds <n>', default: '20', doc: 'On SIGTERM/SIGINT, how long in-flight attempts may finish before they are abandoned (and delivered again after restart).', parse: int(0, 600) },

@@ -24,3 +24,10 @@ export function refill(bucket: Bucket | undefined, rps: number, now: number): Bu
 export function nextTokenAt(bucket: Bucket, rps: number): number {
   return bucket.at + (Math.max(0, 1 - bucket.tokens) / rps) * 1000;
 }
+
+/** Takes one token if there is one (null); otherwise returns when the next whole token comes. */
+export function takeToken(bucket: Bucket, rps: number): number | null {
+  if (bucket.tokens < 1) return nextTokenAt(bucket, rps);
+  bucket.tokens -= 1;
+  return null;
+}

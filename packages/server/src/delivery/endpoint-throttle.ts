@@ -8,7 +8,7 @@
  * - `rate_limit_rps`: a token bucket (core/token-bucket.ts) consumed at claim time. A delivery held back here is simply
  *   not claimed yet, so it does not use up an attempt.
  */
-import { nextTokenAt, refill, type Bucket } from '../core/token-bucket.js';
+import { refill, takeToken, type Bucket } from '../core/token-bucket.js';
 
 export class EndpointThrottle {
   private readonly claimed = new Map<string, number>();
@@ -35,12 +35,11 @@ export class EndpointThrottle {
     this.kinds.set(endpointId, { ordering, rps });
     if ((this.claimed.get(endpointId) ?? 0) >= this.claimCap(ordering, rps)) return false;
     if (rps !== null && rps > 0) {
-      const b = this.refill(endpointId, rps, now);
-      if (b.tokens < 1) {
-        this.rateLimited.set(endpointId, nextTokenAt(b, rps));
+      const waitUntil = takeToken(this.refill(endpointId, rps, now), rps);
+      if (waitUntil !== null) {
+        this.rateLimited.set(endpointId, waitUntil);
         return false;
       }
-      b.tokens -= 1;
     }
     this.claimed.set(endpointId, (this.claimed.get(endpointId) ?? 0) + 1);
     return true;

@@ -6,7 +6,7 @@
  * the same endpoint take turns for the few milliseconds a claim lasts.
  */
 import { sql, type Transaction } from 'kysely';
-import { nextTokenAt, refill, type Bucket } from '../core/token-bucket.js';
+import { refill, takeToken, type Bucket } from '../core/token-bucket.js';
 import type { Database } from './schema.js';
 
 export class SharedAdmission {
@@ -51,11 +51,11 @@ export class SharedAdmission {
       const b = refill(this.buckets.get(endpointId), rps, this.now);
       this.buckets.set(endpointId, b);
       this.touched.add(endpointId);
-      if (b.tokens < 1) {
-        this.limitedUntil.set(endpointId, nextTokenAt(b, rps));
+      const waitUntil = takeToken(b, rps);
+      if (waitUntil !== null) {
+        this.limitedUntil.set(endpointId, waitUntil);
         return false;
       }
-      b.tokens -= 1;
     }
     this.leased.set(endpointId, (this.leased.get(endpointId) ?? 0) + 1);
     return true;
