@@ -26,7 +26,10 @@ export class SharedAdmission {
 
   static async load(trx: Transaction<Database>, endpointIds: string[], cap: number, now: number): Promise<SharedAdmission> {
     const ids = [...new Set(endpointIds)].sort();
-    for (const id of ids) await sql`select pg_advisory_xact_lock(hashtext(${'hookbridge.endpoint:' + id}))`.execute(trx);
+    // One round trip for all locks. PostgreSQL evaluates a volatile function in the select list
+    // after the sort, so the locks are taken in id order.
+    const keys = ids.map((id) => `hookbridge.endpoint:${id}`);
+    await sql`select pg_advisory_xact_lock(hashtext(k)) from unnest(${keys}::text[]) as t(k) order by k`.execute(trx);
     const leasedRows = await trx
       .selectFrom('deliveries')
       .select(['endpoint_id', (eb) => eb.fn.countAll<number>().as('n')])
