@@ -34,6 +34,8 @@ const result = spawnSync(
     'test/roles.test.ts',
     '--exclude',
     'test/multi-worker.test.ts',
+    '--exclude',
+    'test/worker-crash.test.ts',
     '--outputFile.json=test-results/vitest-postgres.json',
   ],
   { stdio: 'inherit', env: { ...process.env, HOOKBRIDGE_TEST_STORE: 'postgres', DIALECTS: 'postgres' } },
