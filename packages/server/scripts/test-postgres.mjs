@@ -36,6 +36,8 @@ const result = spawnSync(
     'test/multi-worker.test.ts',
     '--exclude',
     'test/worker-crash.test.ts',
+    '--exclude',
+    'test/migrate-store.test.ts',
     '--outputFile.json=test-results/vitest-postgres.json',
   ],
   { stdio: 'inherit', env: { ...process.env, HOOKBRIDGE_TEST_STORE: 'postgres', DIALECTS: 'postgres' } },

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerMigrate } from './migrate.js';
+import { registerMigrateStore } from './migrate-store.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServe(program);
   registerMigrate(program);
+  registerMigrateStore(program);
   return program;
 }
 

@@ -45,7 +45,8 @@ export class Store {
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: StoreDialect,
-    box: SecretBox,
+    /** Seals signing secrets at rest under this store's master key. */
+    readonly box: SecretBox,
     private readonly closeDriver: () => void | Promise<void>,
   ) {
     const committer = new GroupCommitter(db, dialect);
