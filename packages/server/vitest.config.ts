@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two cores: run two files at a time. Files that start server child processes are marked
-// with `describe.sequential` and keep their own work small so they do not fight.
+// Two cores: run two files at a time. scripts/run-tests.mjs runs the files that start server
+// processes in passes of their own, one file at a time.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

@@ -9,7 +9,7 @@ import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { copyStore } from '../src/store/copy-store.js';
 import { Store } from '../src/store/store.js';
-import { ADMIN_KEY, Client, startReceiver, startTestServer, testEnv, waitForDelivery, type Receiver } from './helpers.js';
+import { ADMIN_KEY, Client, startReceiver, testEnv, waitForDelivery, type Receiver } from './helpers.js';
 import { createTestDatabase, TEST_MASTER_KEY, type TestDatabase } from './postgres.js';
 
 describe('embedded store → PostgreSQL', () => {
@@ -25,8 +25,10 @@ describe('embedded store → PostgreSQL', () => {
   it('copies projects, keys, endpoints with their secrets, and undelivered messages', async () => {
     const r = await startReceiver();
     receivers.push(r);
-    const source = await startTestServer();
-    const api = source.api;
+    // The source is always the embedded store, whatever store this pass tests.
+    const sourceConfig = loadConfig(testEnv());
+    const source = await startServer(sourceConfig, { logger: createLogger('silent') });
+    const api = new Client(source.url, ADMIN_KEY);
     const projectB = (await api.post('/v1/projects', { name: 'b' })).body;
     const keyB = (await api.post(`/v1/projects/${projectB.id}/api-keys`, { label: 'b' })).body.key as string;
     const done = (await api.post('/v1/endpoints', { url: `${r.url}/done` })).body;
@@ -41,8 +43,8 @@ describe('embedded store → PostgreSQL', () => {
     await source.close();
 
     database = await createTestDatabase();
-    const from = await Store.openEmbedded({ dataDir: source.dataDir });
-    const to = await Store.openPostgres({ dataDir: source.dataDir, databaseUrl: database.url, masterKey: TEST_MASTER_KEY });
+    const from = await Store.openEmbedded({ dataDir: sourceConfig.dataDir });
+    const to = await Store.openPostgres({ dataDir: sourceConfig.dataDir, databaseUrl: database.url, masterKey: TEST_MASTER_KEY });
     const report = await copyStore(from, to);
     expect(report).toMatchObject({ projects: 2, apiKeys: 2, endpoints: 2, secrets: 2, messages: 3, deliveries: 3, finishedDeliveriesLeft: 2 });
     await expect(copyStore(from, to)).rejects.toThrow(/not empty/);
