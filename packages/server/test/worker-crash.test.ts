@@ -34,7 +34,7 @@ describe('a worker process killed mid-run', () => {
     // Slow answers keep deliveries claimed (in flight or waiting in a worker) when the kill comes.
     r.handle((_q, res) => setTimeout(() => res.writeHead(200).end(), 20));
     const client = new Client(api.url, ADMIN_KEY);
-    const ep = (await client.post('/v1/endpoints', { url: r.url, timeout_ms: 1000 })).body;
+    const ep = (await client.post('/v1/endpoints', { url: r.url, timeout_ms: 1000, retry_schedule: [0.5, 1, 2, 4] })).body;
     const acked: string[] = [];
     for (let i = 0; i < 300; i++) {
       const res = await client.post('/v1/messages', { event_type: 'k.t', payload: { i }, endpoint_id: ep.id });
@@ -49,21 +49,20 @@ describe('a worker process killed mid-run', () => {
     const received = () => new Set(r.requests.map((q) => q.headers['webhook-id'] as string));
     await waitUntil(() => acked.every((id) => received().has(id)), 40_000, 'every acknowledged message to arrive');
     // What the dead worker held but never recorded is taken over once its lease ran out.
-    await waitUntil(
-      async () => (await client.get(`/v1/deliveries?endpoint_id=${ep.id}&status=succeeded&limit=1`)).body.data.length > 0 &&
-        (await client.get(`/v1/deliveries?endpoint_id=${ep.id}&status=delivering`)).body.data.length === 0 &&
-        (await client.get(`/v1/deliveries?endpoint_id=${ep.id}&status=queued`)).body.data.length === 0,
-      40_000,
-      'no delivery left leased or queued',
-    );
-    let succeeded = 0;
-    let cursor: string | null = null;
-    do {
-      const page: { body: { data: unknown[]; next_cursor: string | null } } = await client.get(`/v1/deliveries?endpoint_id=${ep.id}&status=succeeded&limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-      succeeded += page.body.data.length;
-      cursor = page.body.next_cursor;
-    } while (cursor);
-    expect(succeeded).toBe(acked.length);
+    const countSucceeded = async () => {
+      let n = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { body: { data: unknown[]; next_cursor: string | null } } = await client.get(
+          `/v1/deliveries?endpoint_id=${ep.id}&status=succeeded&limit=250${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        n += page.body.data.length;
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      return n;
+    };
+    await waitUntil(async () => (await countSucceeded()) === acked.length, 45_000, 'every delivery to succeed');
+    expect((await client.get(`/v1/deliveries?endpoint_id=${ep.id}&status=delivering`)).body.data).toHaveLength(0);
     console.log(`[worker crash] ${acked.length} acknowledged, ${r.requests.length - received().size} duplicates`);
   }, 90_000);
 });
