@@ -17,6 +17,10 @@ export interface Config {
   bootstrapApiKey: string | undefined;
   masterKey: string | undefined;
   allowPrivateNetworks: CidrList;
+  forwardAllowNetworks: CidrList;
+  trustProxy: CidrList;
+  inboundDedupeWindowSeconds: number;
+  inboundRetentionSeconds: number;
   logLevel: string;
   maxPayloadBytes: number;
   apiRateLimitPerMinute: number;
@@ -59,6 +63,17 @@ function int(min: number, max: number) {
 
 const str = (raw: string | undefined) => raw;
 
+function cidrs(raw: string | undefined, _p: Partial<Config>, s?: SettingDef): CidrList {
+  try {
+    return parseCidrList(raw ?? '');
+  } catch (e) {
+    throw new ConfigError(`${s?.env ?? 'setting'}: ${(e as Error).message}`);
+  }
+}
+
+/** Private ranges and loopback: where an operator's own services live (DESIGN.md §7). */
+const OPERATOR_NETWORKS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7';
+
 /** The settings table. Order here is the order of docs/configuration.md. */
 export const SETTINGS: SettingDef[] = [
   { key: 'port', env: 'HOOKBRIDGE_PORT', flag: '--port <n>', default: '8080', doc: 'TCP port the API (and later the console and ingest URLs) listens on. 0 picks a free port.', parse: int(0, 65535) },
@@ -82,13 +97,11 @@ export const SETTINGS: SettingDef[] = [
     if (raw !== undefined && Buffer.from(raw, 'base64').length !== 32) throw new ConfigError('HOOKBRIDGE_MASTER_KEY must be base64 of exactly 32 bytes');
     return raw;
   } },
-  { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses.', parse: (raw) => {
-    try {
-      return parseCidrList(raw ?? '');
-    } catch (e) {
-      throw new ConfigError(`HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS: ${(e as Error).message}`);
-    }
-  } },
+  { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses.', parse: cidrs },
+  { key: 'forwardAllowNetworks', env: 'HOOKBRIDGE_FORWARD_ALLOW_NETWORKS', flag: '--forward-allow-networks <cidrs>', default: OPERATOR_NETWORKS, doc: 'Networks besides public unicast that inbound endpoints may forward to (your own services). Link-local and metadata addresses (169.254.0.0/16, fd00:ec2::254) stay refused unless listed here explicitly.', parse: cidrs },
+  { key: 'trustProxy', env: 'HOOKBRIDGE_TRUST_PROXY', flag: '--trust-proxy <cidrs>', default: '', doc: 'Proxies whose X-Forwarded-For is believed when deciding an ingest request\'s source address (for allowed_cidrs and rejection logs). Empty: the TCP peer address is the source.', parse: cidrs },
+  { key: 'inboundDedupeWindowSeconds', env: 'HOOKBRIDGE_INBOUND_DEDUPE_WINDOW_SECONDS', flag: '--inbound-dedupe-window-seconds <n>', default: '259200', doc: 'How long an inbound event id is remembered for deduplication, for inbound endpoints that set no dedupe_window_seconds (default 3 days: Stripe retries for up to 3 days).', parse: int(0, 30 * 86400) },
+  { key: 'inboundRetentionSeconds', env: 'HOOKBRIDGE_INBOUND_RETENTION_SECONDS', flag: '--inbound-retention-seconds <n>', default: '604800', doc: 'How long pull- and cli-mode events stay available (acknowledged or not), for inbound endpoints that set no retention_seconds.', parse: int(60, 365 * 86400) },
   { key: 'logLevel', env: 'HOOKBRIDGE_LOG_LEVEL', flag: '--log-level <level>', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent.', parse: (raw) => {
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
     if (!levels.includes(raw ?? '')) throw new ConfigError(`HOOKBRIDGE_LOG_LEVEL must be one of ${levels.join(', ')}`);

@@ -9,8 +9,11 @@ import type { Config } from './config.js';
 import { Sender } from './delivery/sender.js';
 import type { Resolver } from './delivery/ssrf-guard.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { InboundHub } from './inbound/hub.js';
 import { createLogger } from './logger.js';
 import { Store } from './store/store.js';
+
+const PURGE_EVERY_MS = 10 * 60_000;
 
 export interface RunningServer {
   url: string;
@@ -41,13 +44,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let draining = false;
   try {
     const bootstrap = await bootstrapIfEmpty(store, config.bootstrapApiKey);
-    const sender = new Sender({ allowPrivateNetworks: config.allowPrivateNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver });
+    // Customers' endpoints and the operator's own services (inbound forwarding) are reached under
+    // different network policies (DESIGN.md §7), so each has its own connection pool and guard.
+    const senders = {
+      outbound: new Sender({ allowPrivateNetworks: config.allowPrivateNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver }),
+      forward: new Sender({ allowPrivateNetworks: config.forwardAllowNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver }),
+    };
     const worker =
       config.role === 'api'
         ? null
         : new DeliveryWorker(
             store,
-            sender,
+            senders,
             {
               concurrency: config.workerConcurrency,
               endpointConcurrency: config.endpointConcurrency,
@@ -60,6 +68,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             logger.child({ component: 'worker' }),
           );
     if (worker) store.signal.subscribe(() => worker.wake());
+    let publicUrl = config.publicUrl;
     const app = await buildApp({
       store,
       logger,
@@ -68,6 +77,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       maxPayloadBytes: config.maxPayloadBytes,
       apiRateLimitPerMinute: config.apiRateLimitPerMinute,
       allowPrivateNetworks: config.allowPrivateNetworks,
+      forwardAllowNetworks: config.forwardAllowNetworks,
+      trustProxy: config.trustProxy,
+      inboundDedupeWindowSeconds: config.inboundDedupeWindowSeconds,
+      inboundRetentionSeconds: config.inboundRetentionSeconds,
+      publicUrl: () => publicUrl,
+      hub: new InboundHub(),
       wakeWorker: () => {
         worker?.wake();
         store.signal.notifyOthers();
@@ -78,8 +93,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     await app.listen({ port: config.port, host: config.host });
     worker?.start();
+    // Held (pull/cli) events past their retention go, acknowledged or not; any process may do it.
+    const purgeTimer = setInterval(() => {
+      store.inboundEvents
+        .purgeExpired(Date.now(), config.inboundRetentionSeconds)
+        .then((n) => n > 0 && logger.info({ deleted: n }, 'held inbound events past retention deleted'))
+        .catch((err) => logger.warn({ err }, 'could not delete expired inbound events'));
+    }, PURGE_EVERY_MS);
+    purgeTimer.unref();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    // Port 0 (tests) is known only now; a configured public URL is kept as it is.
+    if (config.port === 0 && publicUrl.endsWith(':0')) publicUrl = `${publicUrl.slice(0, -2)}:${port}`;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
     let closing: Promise<void> | null = null;
     return {
@@ -93,9 +118,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           // The API stays up while attempts drain, answering /readyz with 503 so a load balancer
           // moves traffic away; anything it still accepts is durable and goes out after restart.
           draining = true;
+          clearInterval(purgeTimer);
           await worker?.stop(config.shutdownGraceSeconds * 1000);
           await app.close();
-          await sender.close();
+          await Promise.all([senders.outbound.close(), senders.forward.close()]);
           await store.close();
         })();
         return closing;

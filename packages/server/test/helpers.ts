@@ -3,6 +3,7 @@
  * loopback receivers, and a small API client. Everything listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -110,6 +111,8 @@ export interface ReceivedRequest {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The exact bytes received. */
+  raw: Buffer;
   at: number;
 }
 
@@ -136,7 +139,8 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const raw = Buffer.concat(chunks);
+      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw.toString('utf8'), raw, at: Date.now() };
       requests.push(r);
       handler(r, res);
     });
@@ -294,4 +298,15 @@ export function useServer(env: Record<string, string> = {}, opts: { logLines?: s
       return res.body;
     },
   };
+}
+
+/**
+ * Whether a forwarded request carries a valid Standard Webhooks signature by `secret`, computed
+ * by the spec's algorithm over the raw bytes (standardwebhooks' verify() also parses the body as
+ * JSON, and its sign() takes text, so neither fits binary or form bodies).
+ */
+export function resignedBy(secret: string, r: { raw: Buffer; headers: Record<string, unknown> }): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const mac = createHmac('sha256', key).update(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.`).update(r.raw).digest('base64');
+  return String(r.headers['webhook-signature']).split(' ').includes(`v1,${mac}`);
 }

@@ -134,5 +134,29 @@ for (const dialect of DIALECTS) {
       expect(JSON.stringify(rows)).not.toContain(key);
       expect((await store.projects.findKeyBySecret(key))?.projectId).toBe(projectId);
     });
+
+    it('keeps inbound events apart, dedupes within the window, and purges held events past retention', async () => {
+      const base = {
+        destinationUrl: null, verification: { type: 'none' as const }, allowedCidrs: null, idempotencyHeaderNames: null, dedupeWindowSeconds: null,
+        ingestResponseCode: 202, ordering: 'none' as const, timeoutMs: null, retrySchedule: null,
+      };
+      const { inbound: pull } = await store.inboundEndpoints.create(projectId, { ...base, name: 'pull', mode: 'pull', retentionSeconds: 60 });
+      const accept = (key: string | null, windowMs = 60_000) =>
+        store.inboundEvents.accept(pull, { headers: { a: 'b' }, body: Buffer.from([0xff, 0x00]), eventType: null, sourceIp: '127.0.0.1', dedupeKey: key, dedupeWindowMs: windowMs });
+      const first = await accept('k1');
+      expect(first.kind).toBe('created');
+      expect(await accept('k1')).toEqual({ kind: 'duplicate', id: first.id });
+      expect((await accept('k1', 0)).kind).toBe('created');
+      expect((await accept(null)).kind).toBe('created');
+      const held = await store.inboundEvents.pending(pull.id, null, 10, 0);
+      expect(held.data).toHaveLength(3);
+      expect(held.data[0]).toMatchObject({ body: Buffer.from([0xff, 0x00]).toString('base64'), bodyEncoding: 'base64' });
+      // Inbound events are not outbound messages, and inbound endpoints not outbound endpoints.
+      expect((await store.messages.list(projectId, {}, 50)).data).toEqual([]);
+      expect((await store.endpoints.list(projectId, {}, 50)).data).toEqual([]);
+      expect(await store.inboundEvents.purgeExpired(Date.now(), 3600)).toBe(0);
+      expect(await store.inboundEvents.purgeExpired(Date.now() + 61_000, 3600)).toBe(3);
+      expect((await store.inboundEvents.pending(pull.id, null, 10, 0)).data).toEqual([]);
+    });
   });
 }

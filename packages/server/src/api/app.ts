@@ -3,6 +3,7 @@
  * per resource under /v1.
  */
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
@@ -12,6 +13,8 @@ import { ApiError } from '../core/errors.js';
 import type { CidrList } from '../core/ip-policy.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import type { Resolver } from '../delivery/ssrf-guard.js';
+import type { InboundHub } from '../inbound/hub.js';
+import { ingestRoutes } from '../inbound/ingest.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
@@ -22,6 +25,9 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
+import { inboundEndpointRoutes } from './routes/inbound-endpoints.js';
+import { inboundEventRoutes } from './routes/inbound-events.js';
+import { inboundStreamRoutes } from './routes/inbound-stream.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
@@ -34,6 +40,16 @@ export interface AppDeps {
   maxPayloadBytes: number;
   apiRateLimitPerMinute: number;
   allowPrivateNetworks: CidrList;
+  /** Where inbound endpoints may forward to (DESIGN.md §7). */
+  forwardAllowNetworks: CidrList;
+  /** Proxies whose X-Forwarded-For is believed at ingest. */
+  trustProxy: CidrList;
+  inboundDedupeWindowSeconds: number;
+  inboundRetentionSeconds: number;
+  /** Base of ingest URLs (known only once the server listens when the port is 0). */
+  publicUrl: () => string;
+  /** Wakes pull long-polls and cli streams when an inbound event arrives. */
+  hub: InboundHub;
   /** Tells the delivery worker that new work may be due. */
   wakeWorker: () => void;
   /** Tells the delivery worker an endpoint was paused or deleted (drop what it claimed ahead). */
@@ -104,11 +120,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       security: [{ apiKey: [] }],
     },
   });
+  // Before auth: its onRequest hook marks upgrade requests, so that a refused upgrade (401) gets
+  // its socket closed; registered after auth, the refusal would leave the socket open.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const projectCache = new ProjectCache(deps.store);
   installAuth(app, deps.store, projectCache, deps.apiRateLimitPerMinute);
 
   await app.register(healthRoutes, { deps, projectCache });
   if (deps.routes === 'health') return app;
+  await app.register(ingestRoutes, {
+    store: deps.store,
+    hub: deps.hub,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    trustProxy: deps.trustProxy,
+    dedupeWindowSeconds: deps.inboundDedupeWindowSeconds,
+    wakeWorker: deps.wakeWorker,
+  });
   await app.register(
     async (v1) => {
       await v1.register(projectRoutes, { deps, projectCache });
@@ -118,6 +145,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(deliveryRoutes, { deps, projectCache });
       await v1.register(eventTypeRoutes, { deps, projectCache });
       await v1.register(metricsRoutes, { deps, projectCache });
+      await v1.register(inboundEndpointRoutes, { deps, projectCache });
+      await v1.register(inboundEventRoutes, { deps, projectCache });
+      await v1.register(inboundStreamRoutes, { deps, projectCache });
     },
     { prefix: '/v1' },
   );

@@ -83,6 +83,12 @@ function inAllowList(addr: IpAddress, allow: CidrList): boolean {
   return allow.some(({ range }) => range[0].kind() === addr.kind() && addr.match(range));
 }
 
+/** Whether `address` (any textual form) lies in one of the ranges. */
+export function addressInList(address: string, list: CidrList): boolean {
+  const addr = normalizeAddress(address);
+  return addr !== null && inAllowList(addr, list);
+}
+
 /** Why `address` must not be connected to, or null when it may be. */
 export function addressBlockReason(address: string, allow: CidrList): string | null {
   const addr = normalizeAddress(address);

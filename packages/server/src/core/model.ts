@@ -119,3 +119,60 @@ export interface Page<T> {
   hasMore: boolean;
   nextCursor: string | null;
 }
+
+export type InboundMode = 'forward' | 'pull' | 'cli';
+
+/**
+ * An ingest URL with its verification rules. Its delivery side (destination, timeout, retries,
+ * ordering, status) is an endpoint with the same id, so forwarding uses the outbound engine.
+ */
+export interface InboundEndpoint {
+  id: string;
+  projectId: string;
+  name: string;
+  mode: InboundMode;
+  destinationUrl: string | null;
+  /** The verification config (core/verify), secrets included: redact before showing. */
+  verification: import('./verify/index.js').VerificationConfig;
+  allowedCidrs: string[] | null;
+  idempotencyHeaderNames: string[] | null;
+  dedupeWindowSeconds: number | null;
+  retentionSeconds: number | null;
+  ingestResponseCode: number;
+  ordering: Ordering;
+  timeoutMs: number | null;
+  retrySchedule: number[] | null;
+  status: EndpointStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One accepted ingest request. */
+export interface InboundEvent {
+  id: string;
+  projectId: string;
+  inboundEndpointId: string;
+  eventType: string | null;
+  /** Request headers as stored: hop-by-hop and provider credentials removed. */
+  headers: Record<string, string>;
+  /** UTF-8 text, or base64 when bodyEncoding is 'base64'. */
+  body: string;
+  bodyEncoding: 'base64' | null;
+  sourceIp: string | null;
+  dedupeKey: string | null;
+  ackedAt: number | null;
+  createdAt: number;
+  /** forward mode: the delivery that forwards it. */
+  delivery: Delivery | null;
+}
+
+export interface InboundRejection {
+  id: string;
+  inboundEndpointId: string;
+  reason: string;
+  statusCode: number;
+  sourceIp: string | null;
+  headers: Record<string, string>;
+  bodyBytes: number;
+  createdAt: number;
+}

@@ -13,7 +13,7 @@ export const RESPONSE_EXCERPT_BYTES = 16 * 1024;
 export interface SendRequest {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
   timeoutMs: number;
   /** Aborts the attempt (shutdown); the result then says errorClass 'network_error', aborted: true. */
   signal?: AbortSignal;

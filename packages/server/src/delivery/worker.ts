@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_RETRY_SCHEDULE, decideAfterAttempt, parseRetryAfter } from '../core/retry-policy.js';
 import { signatureHeaders } from '../core/signing.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
+import { decodeBody } from '../store/inbound-events.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { EndpointThrottle } from './endpoint-throttle.js';
@@ -53,7 +54,7 @@ export class DeliveryWorker {
 
   constructor(
     private readonly store: Store,
-    private readonly sender: Sender,
+    private readonly senders: { outbound: Sender; forward: Sender },
     private readonly opts: WorkerOptions,
     private readonly log: Logger,
   ) {
@@ -289,16 +290,9 @@ export class DeliveryWorker {
 
   private async attempt(d: ClaimedDelivery, secrets: string[], signal: AbortSignal, sent: () => void): Promise<void> {
     const startedAt = Date.now();
-    const headers: Record<string, string> = {
-      ...d.headers,
-      'content-type': 'application/json',
-      'user-agent': `Hookbridge/${VERSION}`,
-      ...signatureHeaders({ scheme: d.signatureScheme, messageId: d.messageId, timestamp: Math.floor(startedAt / 1000), body: d.payload, secrets }),
-      'x-hookbridge-event-type': d.eventType,
-      'x-hookbridge-delivery-id': d.id,
-      'x-hookbridge-attempt': String(d.attemptNumber),
-    };
-    const res = await this.sender.send({ url: d.url, headers, body: d.payload, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
+    const { headers, body } = requestFor(d, secrets, startedAt);
+    const sender = d.direction === 'inbound' ? this.senders.forward : this.senders.outbound;
+    const res = await sender.send({ url: d.url, headers, body, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
     if (res.aborted) return; // shutdown: the lease is handed back in stop()
     sent();
     const decision = decideAfterAttempt(
@@ -330,4 +324,37 @@ export class DeliveryWorker {
     if (d.ordering === 'fifo' || decision.kind === 'retry') this.wake();
     this.log.debug({ delivery: d.id, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
   }
+}
+
+/**
+ * The request for one attempt. Outbound: the payload as JSON with our headers. Forwarding an
+ * inbound event: its original bytes and headers, re-signed with the inbound endpoint's own
+ * Standard Webhooks secret so the receiving service verifies one scheme for every provider.
+ */
+function requestFor(d: ClaimedDelivery, secrets: string[], startedAt: number): { headers: Record<string, string>; body: string | Buffer } {
+  const timestamp = Math.floor(startedAt / 1000);
+  const tracking = { 'x-hookbridge-delivery-id': d.id, 'x-hookbridge-attempt': String(d.attemptNumber) };
+  if (d.direction === 'inbound') {
+    const body = decodeBody(d.payload, d.bodyEncoding);
+    return {
+      body,
+      headers: {
+        ...d.forwardHeaders,
+        ...signatureHeaders({ scheme: 'standard', messageId: d.messageId, timestamp, body, secrets }),
+        'x-hookbridge-inbound-endpoint-id': d.endpointId,
+        ...tracking,
+      },
+    };
+  }
+  return {
+    body: d.payload,
+    headers: {
+      ...d.headers,
+      'content-type': 'application/json',
+      'user-agent': `Hookbridge/${VERSION}`,
+      ...signatureHeaders({ scheme: d.signatureScheme, messageId: d.messageId, timestamp, body: d.payload, secrets }),
+      'x-hookbridge-event-type': d.eventType,
+      ...tracking,
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStat
 import type { Decision, ErrorClass } from '../core/retry-policy.js';
 import type { SignatureScheme } from '../core/signing.js';
 import type { StoreDialect } from './dialect.js';
-import type { EndpointRepository } from './endpoints.js';
+import type { Direction, EndpointRepository } from './endpoints.js';
 import type { GroupCommitter } from './group-commit.js';
 import { SharedAdmission } from './shared-admission.js';
 import { attemptFromRow, deliveryFromRow, json, toPage } from './rows.js';
@@ -35,6 +35,12 @@ export interface ClaimedDelivery {
   attemptNumber: number;
   /** Attempts already made in this run (since creation or the last replay). */
   runAttempts: number;
+  /** 'inbound': forwarding an inbound event — its own headers, raw body, the forward network policy. */
+  direction: Direction;
+  /** Inbound: the request headers to pass on (credentials and hop-by-hop already removed). */
+  forwardHeaders: Record<string, string> | null;
+  /** 'base64' when payload holds a non-UTF-8 body. */
+  bodyEncoding: string | null;
 }
 
 export interface ClaimOptions {
@@ -197,7 +203,7 @@ export class DeliveryRepository {
         .select([
           'd.id', 'd.project_id', 'd.message_id', 'd.endpoint_id', 'd.event_type', 'd.attempt_count', 'd.run_attempts',
           'm.payload', 'e.url', 'e.headers', 'e.timeout_ms', 'e.signature_scheme', 'e.ordering', 'e.rate_limit_rps',
-          'e.retry_schedule', 'e.retry_client_errors', 'p.settings',
+          'e.retry_schedule', 'e.retry_client_errors', 'p.settings', 'e.direction', 'm.headers as forward_headers', 'm.body_encoding',
         ])
         .where('d.id', 'in', ids)
         .orderBy('d.id')
@@ -220,6 +226,9 @@ export class DeliveryRepository {
         projectSettings: json<ProjectSettings>(r.settings) ?? {},
         attemptNumber: r.attempt_count + 1,
         runAttempts: r.run_attempts,
+        direction: r.direction as Direction,
+        forwardHeaders: json<Record<string, string>>(r.forward_headers),
+        bodyEncoding: r.body_encoding,
       }));
     });
   }

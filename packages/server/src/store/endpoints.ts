@@ -46,6 +46,9 @@ function inputColumns(i: Partial<EndpointInput>) {
   return cols;
 }
 
+/** Outbound endpoints, or the delivery side of inbound endpoints (which share the id). */
+export type Direction = 'outbound' | 'inbound';
+
 /** Deliveries that have not reached an end state and are not being attempted right now. */
 const WAITING = ['queued', 'pending_retry'] as const;
 
@@ -80,6 +83,7 @@ export class EndpointRepository {
       created_at: now,
       updated_at: now,
       deleted_at: null,
+      direction: 'outbound',
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('endpoints').values(row).execute();
@@ -91,13 +95,14 @@ export class EndpointRepository {
     return { endpoint: endpointFromRow(row), secret };
   }
 
-  async get(projectId: string, id: string, db: Kysely<Database> = this.db): Promise<Endpoint | null> {
+  async get(projectId: string, id: string, db: Kysely<Database> = this.db, direction: Direction = 'outbound'): Promise<Endpoint | null> {
     const r = await db
       .selectFrom('endpoints')
       .selectAll()
       .where('id', '=', id)
       .where('project_id', '=', projectId)
       .where('deleted_at', 'is', null)
+      .where('direction', '=', direction)
       .executeTakeFirst();
     return r ? endpointFromRow(r) : null;
   }
@@ -108,6 +113,7 @@ export class EndpointRepository {
       .selectAll()
       .where('project_id', '=', projectId)
       .where('deleted_at', 'is', null)
+      .where('direction', '=', 'outbound')
       .orderBy('id', 'desc')
       .limit(limit + 1);
     if (filter.consumerId !== undefined) q = q.where('consumer_id', '=', filter.consumerId);
@@ -116,7 +122,7 @@ export class EndpointRepository {
     return toPage(await q.execute(), limit, endpointFromRow);
   }
 
-  async update(projectId: string, id: string, patch: Partial<EndpointInput>): Promise<Endpoint | null> {
+  async update(projectId: string, id: string, patch: Partial<EndpointInput>, direction: Direction = 'outbound'): Promise<Endpoint | null> {
     const cols = inputColumns(patch);
     await this.db
       .updateTable('endpoints')
@@ -124,12 +130,13 @@ export class EndpointRepository {
       .where('id', '=', id)
       .where('project_id', '=', projectId)
       .where('deleted_at', 'is', null)
+      .where('direction', '=', direction)
       .execute();
-    return this.get(projectId, id);
+    return this.get(projectId, id, this.db, direction);
   }
 
   /** Soft delete: attempts and deliveries stay readable; waiting deliveries are cancelled. */
-  async delete(projectId: string, id: string): Promise<boolean> {
+  async delete(projectId: string, id: string, direction: Direction = 'outbound'): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const now = Date.now();
       const r = await trx
@@ -138,6 +145,7 @@ export class EndpointRepository {
         .where('id', '=', id)
         .where('project_id', '=', projectId)
         .where('deleted_at', 'is', null)
+        .where('direction', '=', direction)
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return false;
       await trx
@@ -152,7 +160,8 @@ export class EndpointRepository {
 
   /**
    * Changes an endpoint's status and moves its waiting deliveries with it: pausing or disabling
-   * parks them as `paused`; activating sends every parked delivery at once.
+   * parks them as `paused`; activating sends every parked delivery at once. Either direction:
+   * callers check which kind of endpoint they hold.
    */
   async setStatus(projectId: string, id: string, status: EndpointStatus, reason: string | null = null, db: Kysely<Database> = this.db): Promise<Endpoint | null> {
     const run = async (trx: Kysely<Database>) => {
@@ -184,12 +193,14 @@ export class EndpointRepository {
       return true;
     };
     const ok = db === this.db ? await this.db.transaction().execute(run) : await run(db);
-    return ok ? this.get(projectId, id, db) : null;
+    if (!ok) return null;
+    const r = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return endpointFromRow(r);
   }
 
   /** New current secret; the old ones keep signing until `graceMs` from now. */
-  async rotateSecret(projectId: string, id: string, graceMs: number): Promise<string | null> {
-    const endpoint = await this.get(projectId, id);
+  async rotateSecret(projectId: string, id: string, graceMs: number, direction: Direction = 'outbound'): Promise<string | null> {
+    const endpoint = await this.get(projectId, id, this.db, direction);
     if (!endpoint) return null;
     const now = Date.now();
     const secret = generateSigningSecret();

@@ -57,7 +57,7 @@ export class MessageRepository {
       }
     }
 
-    let q = trx.selectFrom('endpoints').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null);
+    let q = trx.selectFrom('endpoints').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).where('direction', '=', 'outbound');
     if (req.endpointId !== null) q = q.where('id', '=', req.endpointId);
     else if (req.consumerId !== null) q = q.where('consumer_id', '=', req.consumerId);
     else if (!req.broadcast) q = q.where('consumer_id', 'is', null);
@@ -82,6 +82,12 @@ export class MessageRepository {
       idempotency_key: req.idempotencyKey,
       request_hash: req.requestHash,
       created_at: now,
+      inbound_endpoint_id: null,
+      headers: null,
+      body_encoding: null,
+      source_ip: null,
+      dedupe_key: null,
+      acked_at: null,
     };
     await trx.insertInto('messages').values(messageRow).execute();
     // A fifo endpoint with a line already: the new delivery waits behind it, not due until it
@@ -124,12 +130,24 @@ export class MessageRepository {
   }
 
   async get(projectId: string, id: string): Promise<Message | null> {
-    const r = await this.db.selectFrom('messages').selectAll().where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', projectId)
+      .where('inbound_endpoint_id', 'is', null)
+      .executeTakeFirst();
     return r ? messageFromRow(r) : null;
   }
 
   async list(projectId: string, filter: { eventType?: string; consumerId?: string }, limit: number, cursor?: string): Promise<Page<Message>> {
-    let q = this.db.selectFrom('messages').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
+    let q = this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('inbound_endpoint_id', 'is', null)
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (filter.eventType !== undefined) q = q.where('event_type', '=', filter.eventType);
     if (filter.consumerId !== undefined) q = q.where('consumer_id', '=', filter.consumerId);
     if (cursor) q = q.where('id', '<', cursor);

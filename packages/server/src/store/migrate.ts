@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_endpoint_buckets.js';
+import * as m003 from './migrations/003_inbound.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, not read from disk, so the built package runs from anywhere. */
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
   '002_endpoint_buckets': m002,
+  '003_inbound': m003,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

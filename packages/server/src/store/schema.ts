@@ -3,6 +3,7 @@
  * PostgreSQL): ids are text made by the app, times are bigint epoch milliseconds, booleans are
  * integers 0/1, JSON is stored as text and parsed by the store.
  */
+import type { ColumnType } from 'kysely';
 
 export interface ProjectsTable {
   id: string;
@@ -59,6 +60,8 @@ export interface EndpointsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** 'outbound', or 'inbound' for the delivery side of an inbound endpoint (same id). */
+  direction: ColumnType<string, string | undefined, string>;
 }
 
 export interface EndpointSecretsTable {
@@ -85,6 +88,17 @@ export interface MessagesTable {
   idempotency_key: string | null;
   request_hash: string;
   created_at: number;
+  /** Set for inbound events (ids `ie_…`): the inbound endpoint that accepted it. */
+  inbound_endpoint_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Inbound: JSON Record of the request headers, minus hop-by-hop and provider credentials. */
+  headers: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 'base64' when payload holds a body that is not valid UTF-8; null = UTF-8 text. */
+  body_encoding: ColumnType<string | null, string | null | undefined, string | null>;
+  source_ip: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Inbound: the provider's event id (or idempotency header) used for deduplication. */
+  dedupe_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Inbound pull/cli modes: when a consumer acknowledged it. */
+  acked_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DeliveriesTable {
@@ -127,6 +141,37 @@ export interface AttemptsTable {
   response_truncated: number;
 }
 
+export interface InboundEndpointsTable {
+  /** Same id as its row in `endpoints` (direction 'inbound'). */
+  id: string;
+  project_id: string;
+  name: string;
+  /** forward | pull | cli */
+  mode: string;
+  /** AES-256-GCM sealed JSON of the verification config (it holds the provider's secrets). */
+  verification_enc: string;
+  /** JSON CIDR string[] or null (= any source) */
+  allowed_cidrs: string | null;
+  /** JSON string[] or null (= the preset's event id) */
+  idempotency_header_names: string | null;
+  dedupe_window_seconds: number | null;
+  retention_seconds: number | null;
+  ingest_response_code: number;
+}
+
+export interface InboundRejectionsTable {
+  id: string;
+  project_id: string;
+  inbound_endpoint_id: string;
+  reason: string;
+  status_code: number;
+  source_ip: string | null;
+  /** JSON Record, credentials redacted */
+  headers: string;
+  body_bytes: number;
+  created_at: number;
+}
+
 export interface EndpointBucketsTable {
   endpoint_id: string;
   tokens: number;
@@ -143,5 +188,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
   endpoint_buckets: EndpointBucketsTable;
+  inbound_endpoints: InboundEndpointsTable;
+  inbound_rejections: InboundRejectionsTable;
 }
 

@@ -13,6 +13,8 @@ import { postgresDialect, sqliteDialect, type StoreDialect } from './dialect.js'
 import { DeliveryRepository } from './deliveries.js';
 import { EndpointRepository } from './endpoints.js';
 import { GroupCommitter } from './group-commit.js';
+import { InboundEndpointRepository } from './inbound-endpoints.js';
+import { InboundEventRepository } from './inbound-events.js';
 import { MessageRepository } from './messages.js';
 import { MetricsRepository } from './metrics.js';
 import { migrateToLatest } from './migrate.js';
@@ -39,6 +41,8 @@ export class Store {
   readonly messages: MessageRepository;
   readonly deliveries: DeliveryRepository;
   readonly metrics: MetricsRepository;
+  readonly inboundEndpoints: InboundEndpointRepository;
+  readonly inboundEvents: InboundEventRepository;
   /** Wakes workers in other processes (PostgreSQL); nothing to do for the embedded store. */
   signal: WorkSignal = noWorkSignal;
 
@@ -55,6 +59,8 @@ export class Store {
     this.messages = new MessageRepository(db, committer);
     this.deliveries = new DeliveryRepository(db, dialect, committer, this.endpoints);
     this.metrics = new MetricsRepository(db);
+    this.inboundEndpoints = new InboundEndpointRepository(db, box, this.endpoints);
+    this.inboundEvents = new InboundEventRepository(db, dialect, committer);
   }
 
   /** Opens the embedded store, runs migrations, and takes back the leases of the previous process. */

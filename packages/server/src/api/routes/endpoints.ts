@@ -5,10 +5,8 @@ import { ApiError, invalidRequest, invalidState, notFound } from '../../core/err
 import { checkUrlAllowed, UrlNotAllowedError } from '../../delivery/ssrf-guard.js';
 import { ENDPOINT_DEFAULTS, type EndpointInput } from '../../store/endpoints.js';
 import type { RouteOptions } from '../app.js';
+import { RotateBody, RotateResponse, rotationGraceMs } from './secret-rotation.js';
 import { EndpointCreate, EndpointJson, EndpointPatch, IdParams, ListOf, ListQuery, endpointJson, errorResponses, listJson, type EndpointPatchBody } from '../schemas.js';
-
-const DEFAULT_GRACE_SECONDS = 24 * 3600;
-const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
@@ -92,7 +90,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
 
   app.post('/endpoints/:id/pause', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
     const current = await store.endpoints.get(req.auth.projectId, req.params.id);
-    if (current?.status === 'disabled') throw invalidState('the endpoint is disabled; resume it to enable it');
+    if (!current) throw notFound('endpoint');
+    if (current.status === 'disabled') throw invalidState('the endpoint is disabled; resume it to enable it');
     const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'paused');
     if (!e) throw notFound('endpoint');
     deps.endpointChanged(e.id);
@@ -100,6 +99,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   });
 
   app.post('/endpoints/:id/resume', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    if (!(await store.endpoints.get(req.auth.projectId, req.params.id))) throw notFound('endpoint');
     const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'active');
     if (!e) throw notFound('endpoint');
     deps.wakeWorker();
@@ -112,17 +112,15 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
       schema: {
         tags,
         params: IdParams,
-        body: Type.Optional(
-          Type.Object({ grace_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_GRACE_SECONDS })) }, { additionalProperties: false }),
-        ),
-        response: { 200: Type.Object({ signing_secret: Type.String(), previous_secret_expires_at: Type.String() }), ...errorResponses },
+        body: RotateBody,
+        response: { 200: RotateResponse, ...errorResponses },
       },
     },
     async (req) => {
-      const grace = req.body?.grace_seconds ?? DEFAULT_GRACE_SECONDS;
-      const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, Math.round(grace * 1000));
+      const graceMs = rotationGraceMs(req.body);
+      const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, graceMs);
       if (!secret) throw notFound('endpoint');
-      return { signing_secret: secret, previous_secret_expires_at: new Date(Date.now() + grace * 1000).toISOString() };
+      return { signing_secret: secret, previous_secret_expires_at: new Date(Date.now() + graceMs).toISOString() };
     },
   );
 };

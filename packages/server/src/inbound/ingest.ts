@@ -1,0 +1,135 @@
+/**
+ * POST /in/:id — where providers deliver. No API key: the endpoint's verification rules decide.
+ * The request is verified on its raw bytes, stored durably, and answered before anything is
+ * forwarded; refusals are stored as rejections and answered without detail an attacker could use.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { forwardableHeaders, redactIngestHeaders, sourceAddress, sourceAllowed } from '../core/ingest-rules.js';
+import { parseCidrList, type CidrList } from '../core/ip-policy.js';
+import type { InboundEndpoint } from '../core/model.js';
+import { slackUrlVerificationChallenge } from '../core/verify/slack.js';
+import { credentialHeadersOf, eventIdOf, eventTypeOf, verifyRequest } from '../core/verify/index.js';
+import type { IngestRequest } from '../core/verify/types.js';
+import type { Store } from '../store/store.js';
+import type { InboundHub } from './hub.js';
+
+export interface IngestOptions {
+  store: Store;
+  hub: InboundHub;
+  maxPayloadBytes: number;
+  trustProxy: CidrList;
+  dedupeWindowSeconds: number;
+  /** A forwarded event was queued: wake the delivery worker. */
+  wakeWorker: () => void;
+}
+
+type Refusal = 'ip_not_allowed' | 'endpoint_paused' | 'payload_too_large' | 'missing_signature' | 'invalid_signature' | 'timestamp_out_of_range' | 'invalid_token';
+
+const STATUS: Record<Refusal, number> = {
+  ip_not_allowed: 403,
+  endpoint_paused: 503,
+  payload_too_large: 413,
+  missing_signature: 401,
+  invalid_signature: 401,
+  timestamp_out_of_range: 401,
+  invalid_token: 401,
+};
+
+function flatHeaders(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function flatQuery(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URL(req.url, 'http://x').searchParams) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
+  const { store, hub } = opts;
+  const cidrCache = new Map<string, CidrList>();
+  const allowedOf = (e: InboundEndpoint): CidrList | null => {
+    if (!e.allowedCidrs) return null;
+    const key = e.allowedCidrs.join(',');
+    let list = cidrCache.get(key);
+    if (!list) cidrCache.set(key, (list = parseCidrList(key)));
+    return list;
+  };
+
+  // Providers send JSON, forms, text or anything else: every body is taken as raw bytes, since
+  // signatures are computed over exactly those bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxPayloadBytes }, (_req, body, done) => done(null, body));
+
+  const refuse = async (req: FastifyRequest, reply: FastifyReply, e: InboundEndpoint, reason: Refusal, bodyBytes: number) => {
+    const headers = flatHeaders(req);
+    await store.inboundEvents.recordRejection(e, {
+      reason,
+      statusCode: STATUS[reason],
+      sourceIp: sourceAddress(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], opts.trustProxy),
+      headers: redactIngestHeaders(headers, credentialHeadersOf(e.verification)),
+      bodyBytes,
+    });
+    if (reason === 'endpoint_paused') void reply.header('retry-after', '60');
+    return reply.status(STATUS[reason]).send({ error: { code: reason, message: 'request refused' } });
+  };
+
+  app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const e = await store.inboundEndpoints.getForIngest((req.params as { id: string }).id).catch(() => null);
+      if (e) return refuse(req, reply, e, 'payload_too_large', Number(req.headers['content-length'] ?? 0));
+      return reply.status(413).send({ error: { code: 'payload_too_large', message: 'request refused' } });
+    }
+    throw err;
+  });
+
+  app.post<{ Params: { id: string } }>('/in/:id', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const e = await store.inboundEndpoints.getForIngest(req.params.id);
+    // Unknown ids belong to no project, so there is nowhere to store them.
+    if (!e) return reply.status(404).send({ error: { code: 'not_found', message: 'not found' } });
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const headers = flatHeaders(req);
+    const sourceIp = sourceAddress(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], opts.trustProxy);
+    if (!sourceAllowed(sourceIp, allowedOf(e))) return refuse(req, reply, e, 'ip_not_allowed', body.length);
+    if (e.status !== 'active') return refuse(req, reply, e, 'endpoint_paused', body.length);
+
+    const ingest: IngestRequest = { body, headers, query: flatQuery(req), now: Date.now() };
+    const verdict = verifyRequest(e.verification, ingest);
+    if (!verdict.ok) return refuse(req, reply, e, verdict.reason, body.length);
+
+    // Slack checks the URL with a signed challenge before sending events; it is not an event.
+    if (e.verification.type === 'slack') {
+      const challenge = slackUrlVerificationChallenge(body);
+      if (challenge !== null) return reply.status(200).send({ challenge });
+    }
+
+    const dedupeKey = idempotencyKey(e, headers) ?? eventIdOf(e.verification, ingest);
+    const result = await store.inboundEvents.accept(e, {
+      headers: forwardableHeaders(headers, credentialHeadersOf(e.verification)),
+      body,
+      eventType: eventTypeOf(e.verification, ingest),
+      sourceIp,
+      dedupeKey,
+      dedupeWindowMs: (e.dedupeWindowSeconds ?? opts.dedupeWindowSeconds) * 1000,
+    });
+    if (result.kind === 'created') {
+      if (e.mode === 'forward') opts.wakeWorker();
+      else hub.notify(e.id);
+    }
+    return reply.status(e.ingestResponseCode).send({ id: result.id });
+  });
+}
+
+/** The first of the endpoint's idempotency headers the request carries. */
+function idempotencyKey(e: InboundEndpoint, headers: Record<string, string>): string | null {
+  for (const name of e.idempotencyHeaderNames ?? []) {
+    const v = headers[name.toLowerCase()];
+    if (v) return v;
+  }
+  return null;
+}

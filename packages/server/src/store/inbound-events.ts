@@ -1,0 +1,263 @@
+/**
+ * Inbound events (accepted ingest requests, stored as `messages` rows with their endpoint and
+ * headers) and rejections. Accepting is durable and deduplicated; in forward mode the same
+ * transaction queues the delivery that forwards the event.
+ */
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { newId } from '../core/ids.js';
+import type { InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
+import type { GroupCommitter } from './group-commit.js';
+import type { StoreDialect } from './dialect.js';
+import { deliveryFromRow, json, toPage } from './rows.js';
+import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
+
+export interface AcceptRequest {
+  headers: Record<string, string>;
+  body: Buffer;
+  eventType: string | null;
+  sourceIp: string | null;
+  /** The provider's event id (or idempotency header); null = never a duplicate. */
+  dedupeKey: string | null;
+  dedupeWindowMs: number;
+}
+
+export type AcceptResult = { kind: 'created' | 'duplicate'; id: string };
+
+export interface RejectionInput {
+  reason: string;
+  statusCode: number;
+  sourceIp: string | null;
+  headers: Record<string, string>;
+  bodyBytes: number;
+}
+
+/** A body is kept as text when it is valid UTF-8 (so it reads well in the API), else as base64. */
+function encodeBody(body: Buffer): { payload: string; encoding: 'base64' | null } {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? { payload: text, encoding: null } : { payload: body.toString('base64'), encoding: 'base64' };
+}
+
+export function decodeBody(payload: string, encoding: string | null): Buffer {
+  return Buffer.from(payload, encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+function eventFromRow(r: Selectable<MessagesTable>, delivery: Selectable<DeliveriesTable> | null): InboundEvent {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    inboundEndpointId: r.inbound_endpoint_id!,
+    eventType: r.event_type === '' ? null : r.event_type,
+    headers: json<Record<string, string>>(r.headers) ?? {},
+    body: r.payload,
+    bodyEncoding: r.body_encoding === 'base64' ? 'base64' : null,
+    sourceIp: r.source_ip,
+    dedupeKey: r.dedupe_key,
+    ackedAt: r.acked_at === null ? null : Number(r.acked_at),
+    createdAt: Number(r.created_at),
+    delivery: delivery ? deliveryFromRow(delivery) : null,
+  };
+}
+
+export interface InboundEventFilter {
+  inboundEndpointId?: string;
+}
+
+export class InboundEventRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+    private readonly committer: GroupCommitter,
+  ) {}
+
+  /** Stores an accepted request durably (group commit) unless it is a duplicate within the window. */
+  accept(endpoint: InboundEndpoint, req: AcceptRequest): Promise<AcceptResult> {
+    return this.committer.run((trx) => this.acceptIn(trx, endpoint, req));
+  }
+
+  private async acceptIn(trx: Transaction<Database>, endpoint: InboundEndpoint, req: AcceptRequest): Promise<AcceptResult> {
+    const now = Date.now();
+    if (req.dedupeKey !== null) {
+      // Two API processes may receive the same retry at once; one at a time per key decides.
+      await this.dialect.serialize(trx, `dedupe:${endpoint.id}:${req.dedupeKey}`);
+      const prior = await trx
+        .selectFrom('messages')
+        .select('id')
+        .where('inbound_endpoint_id', '=', endpoint.id)
+        .where('dedupe_key', '=', req.dedupeKey)
+        .where('created_at', '>=', now - req.dedupeWindowMs)
+        .limit(1)
+        .executeTakeFirst();
+      if (prior) return { kind: 'duplicate', id: prior.id };
+    }
+    const id = newId('ie', now);
+    const { payload, encoding } = encodeBody(req.body);
+    await trx
+      .insertInto('messages')
+      .values({
+        id,
+        project_id: endpoint.projectId,
+        event_type: req.eventType ?? '',
+        consumer_id: null,
+        endpoint_id: endpoint.id,
+        broadcast: 0,
+        channels: null,
+        payload,
+        idempotency_key: null,
+        request_hash: '',
+        created_at: now,
+        inbound_endpoint_id: endpoint.id,
+        headers: JSON.stringify(req.headers),
+        body_encoding: encoding,
+        source_ip: req.sourceIp,
+        dedupe_key: req.dedupeKey,
+        acked_at: null,
+      })
+      .execute();
+    if (endpoint.mode === 'forward') {
+      // A fifo line already waiting: the new delivery waits behind it (see promoteFifoHead).
+      const busy =
+        endpoint.ordering === 'fifo' &&
+        (await trx
+          .selectFrom('deliveries')
+          .select('id')
+          .where('endpoint_id', '=', endpoint.id)
+          .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
+          .limit(1)
+          .executeTakeFirst());
+      await trx
+        .insertInto('deliveries')
+        .values({
+          id: newId('dlv', now),
+          project_id: endpoint.projectId,
+          message_id: id,
+          endpoint_id: endpoint.id,
+          consumer_id: null,
+          event_type: req.eventType ?? '',
+          status: endpoint.status === 'active' ? 'queued' : 'paused',
+          attempt_count: 0,
+          run_attempts: 0,
+          replay_count: 0,
+          next_attempt_at: busy ? null : now,
+          lease_expires_at: null,
+          last_status_code: null,
+          last_error: null,
+          last_attempt_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    }
+    return { kind: 'created', id };
+  }
+
+  async recordRejection(endpoint: InboundEndpoint, r: RejectionInput): Promise<void> {
+    const now = Date.now();
+    // Relaxed: a rejection log lost to a power cut costs nothing acknowledged.
+    await this.committer.run(
+      (trx) =>
+        trx
+          .insertInto('inbound_rejections')
+          .values({
+            id: newId('rej', now),
+            project_id: endpoint.projectId,
+            inbound_endpoint_id: endpoint.id,
+            reason: r.reason,
+            status_code: r.statusCode,
+            source_ip: r.sourceIp,
+            headers: JSON.stringify(r.headers),
+            body_bytes: r.bodyBytes,
+            created_at: now,
+          })
+          .execute(),
+      'relaxed',
+    );
+  }
+
+  private async withDeliveries(rows: Selectable<MessagesTable>[]): Promise<InboundEvent[]> {
+    const ids = rows.map((r) => r.id);
+    const deliveries = ids.length === 0 ? [] : await this.db.selectFrom('deliveries').selectAll().where('message_id', 'in', ids).execute();
+    const byMessage = new Map(deliveries.map((d) => [d.message_id, d]));
+    return rows.map((r) => eventFromRow(r, byMessage.get(r.id) ?? null));
+  }
+
+  async get(projectId: string, id: string): Promise<InboundEvent | null> {
+    const r = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', projectId)
+      .where('inbound_endpoint_id', 'is not', null)
+      .executeTakeFirst();
+    return r ? (await this.withDeliveries([r]))[0] : null;
+  }
+
+  async list(projectId: string, f: InboundEventFilter, limit: number, cursor?: string): Promise<Page<InboundEvent>> {
+    let q = this.db.selectFrom('messages').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
+    q = f.inboundEndpointId !== undefined ? q.where('inbound_endpoint_id', '=', f.inboundEndpointId) : q.where('inbound_endpoint_id', 'is not', null);
+    if (cursor) q = q.where('id', '<', cursor);
+    const rows = await q.execute();
+    const page = toPage(rows, limit, (r) => r);
+    return { ...page, data: await this.withDeliveries(page.data) };
+  }
+
+  /** Pull and cli modes: unacknowledged events after `after`, oldest first, within retention. */
+  async pending(endpointId: string, after: string | null, limit: number, retainedSince: number): Promise<Page<InboundEvent>> {
+    let q = this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('inbound_endpoint_id', '=', endpointId)
+      .where('acked_at', 'is', null)
+      .where('created_at', '>=', retainedSince)
+      .orderBy('id', 'asc')
+      .limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return toPage(await q.execute(), limit, (r) => eventFromRow(r, null));
+  }
+
+  /** Marks events consumed; returns how many were newly acknowledged. */
+  async ack(endpointId: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const now = Date.now();
+    const r = await this.committer.run((trx) =>
+      trx.updateTable('messages').set({ acked_at: now }).where('inbound_endpoint_id', '=', endpointId).where('id', 'in', ids).where('acked_at', 'is', null).executeTakeFirst(),
+    );
+    return Number(r.numUpdatedRows);
+  }
+
+  /**
+   * Deletes pull- and cli-mode events older than their endpoint's retention (acknowledged or
+   * not); forwarded events stay with their deliveries. Returns how many were deleted.
+   */
+  async purgeExpired(now: number, defaultRetentionSeconds: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('messages')
+      .where('inbound_endpoint_id', 'is not', null)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('inbound_endpoints as i')
+            .select('i.id')
+            .whereRef('i.id', '=', 'messages.inbound_endpoint_id')
+            .where('i.mode', '!=', 'forward')
+            .where(sql<boolean>`messages.created_at < cast(${now} as bigint) - cast(coalesce(i.retention_seconds, ${defaultRetentionSeconds}) as bigint) * 1000`),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async rejections(projectId: string, f: InboundEventFilter, limit: number, cursor?: string): Promise<Page<InboundRejection>> {
+    let q = this.db.selectFrom('inbound_rejections').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
+    if (f.inboundEndpointId !== undefined) q = q.where('inbound_endpoint_id', '=', f.inboundEndpointId);
+    if (cursor) q = q.where('id', '<', cursor);
+    return toPage(await q.execute(), limit, (r) => ({
+      id: r.id,
+      inboundEndpointId: r.inbound_endpoint_id,
+      reason: r.reason,
+      statusCode: r.status_code,
+      sourceIp: r.source_ip,
+      headers: json<Record<string, string>>(r.headers) ?? {},
+      bodyBytes: r.body_bytes,
+      createdAt: Number(r.created_at),
+    }));
+  }
+}
