@@ -184,4 +184,22 @@ describe('inbound gateway', () => {
     expect((await s.api.delete(`/v1/inbound-endpoints/${ep.id}`)).status).toBe(204);
     expect((await post(ep.ingest_url, '{}')).status).toBe(404);
   });
+
+  it('reports inbound metrics apart from outbound: accepted, forwarded, rejected', async () => {
+    const receiver = await s.receiver();
+    const ep = await inbound({ destination_url: receiver.url, verification: { type: 'token', secret: 'metrics-token' } });
+    for (let i = 0; i < 3; i++) expect((await post(ep.ingest_url, `{"i":${i}}`, { authorization: 'Bearer metrics-token' })).status).toBe(202);
+    expect((await post(ep.ingest_url, '{}', { authorization: 'Bearer wrong' })).status).toBe(401);
+    await receiver.waitForRequests(3);
+    await waitUntil(async () => (await s.api.get(`/v1/metrics?direction=inbound&endpoint_id=${ep.id}`)).body.succeeded === 3, 5000, 'three forwarded');
+    const m = (await s.api.get(`/v1/metrics?direction=inbound&endpoint_id=${ep.id}`)).body;
+    expect(m).toMatchObject({ total_messages: 3, deliveries: 3, succeeded: 3, failed: 0, attempts: 3, rejected: 1, success_rate: 1 });
+    const ts = (await s.api.get(`/v1/metrics/timeseries?window=1h&direction=inbound&endpoint_id=${ep.id}`)).body;
+    expect(ts.data.reduce((n: number, b: any) => n + b.succeeded, 0)).toBe(3);
+    // Outbound numbers do not include inbound traffic, and endpoint ids do not cross over.
+    const out = (await s.api.get('/v1/metrics')).body;
+    expect(out.total_messages).toBe(0);
+    expect(out.rejected).toBeUndefined();
+    expect((await s.api.get(`/v1/metrics?endpoint_id=${ep.id}`)).status).toBe(404);
+  });
 });

@@ -40,13 +40,16 @@ describe('embedded store → PostgreSQL', () => {
     await api.post(`/v1/endpoints/${waiting.id}/pause`);
     const pending = [];
     for (let i = 0; i < 3; i++) pending.push((await api.post('/v1/messages', { event_type: 'w.t', payload: { i }, endpoint_id: waiting.id })).body.id);
+    const pull = (await api.post('/v1/inbound-endpoints', { name: 'p', mode: 'pull', verification: { type: 'token', secret: 'pull-token-1' } })).body;
+    const ingested = await fetch(pull.ingest_url, { method: 'POST', headers: { authorization: 'Bearer pull-token-1' }, body: 'held' });
+    const heldId = ((await ingested.json()) as any).id;
     await source.close();
 
     database = await createTestDatabase();
     const from = await Store.openEmbedded({ dataDir: sourceConfig.dataDir });
     const to = await Store.openPostgres({ dataDir: sourceConfig.dataDir, databaseUrl: database.url, masterKey: TEST_MASTER_KEY });
     const report = await copyStore(from, to);
-    expect(report).toMatchObject({ projects: 2, apiKeys: 2, endpoints: 2, secrets: 2, messages: 3, deliveries: 3, finishedDeliveriesLeft: 2 });
+    expect(report).toMatchObject({ projects: 2, apiKeys: 2, endpoints: 3, inboundEndpoints: 1, secrets: 3, messages: 4, deliveries: 3, finishedDeliveriesLeft: 2 });
     await expect(copyStore(from, to)).rejects.toThrow(/not empty/);
     await from.close();
     await to.close();
@@ -57,6 +60,13 @@ describe('embedded store → PostgreSQL', () => {
     const admin = new Client(target.url, ADMIN_KEY);
     expect((await new Client(target.url, keyB).get('/v1/endpoints')).status).toBe(200);
     expect((await admin.get('/v1/endpoints')).body.data.map((e: any) => e.id).sort()).toEqual([done.id, waiting.id].sort());
+
+    // The inbound endpoint still verifies with its (re-sealed) token and still holds its event.
+    const held = await admin.get(`/v1/inbound-endpoints/${pull.id}/events`);
+    expect(held.body.data.map((e: any) => [e.id, e.body])).toEqual([[heldId, 'held']]);
+    const targetIngest = `${target.url}/in/${pull.id}`;
+    expect((await fetch(targetIngest, { method: 'POST', headers: { authorization: 'Bearer pull-token-1' }, body: 'x' })).status).toBe(202);
+    expect((await fetch(targetIngest, { method: 'POST', headers: { authorization: 'Bearer wrong' }, body: 'x' })).status).toBe(401);
 
     const before = r.requests.length;
     expect((await admin.post(`/v1/endpoints/${waiting.id}/resume`)).status).toBe(200);

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sign as githubSign } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ADMIN_KEY,
@@ -356,5 +357,60 @@ describe.sequential('hookbridge serve as a process', () => {
     expect(fs.existsSync(path.join(e.HOOKBRIDGE_DATA_DIR, 'hookbridge.db'))).toBe(true);
     const again = await run(LAUNCHER, ['migrate'], e);
     expect(again.code).toBe(0);
+  });
+
+  it('forwards every accepted inbound event once the destination is back, across a kill -9', { timeout: 90_000 }, async () => {
+    const TOTAL = 200;
+    const r = await receiver();
+    let destinationUp = false;
+    const forwarded = new Map<string, number>(); // webhook-id (= inbound event id) → times
+    r.handle((req, res) => {
+      if (!destinationUp) return void res.writeHead(503).end('down');
+      const id = String(req.headers['webhook-id']);
+      forwarded.set(id, (forwarded.get(id) ?? 0) + 1);
+      res.writeHead(200).end('ok');
+    });
+    const e = env();
+    const first = await server(e);
+    const api1 = new Client(first.url, ADMIN_KEY);
+    const created = await api1.post('/v1/inbound-endpoints', {
+      name: 'github', mode: 'forward', destination_url: r.url, retry_schedule: [0.2, 0.5, 1, 1, 1, 1, 1, 1, 1, 1], verification: { type: 'github', secret: 'gh' },
+    });
+    expect(created.status).toBe(201);
+    const ingestPath = new URL(created.body.ingest_url).pathname;
+
+    const accepted = new Set<string>();
+    let next = 0;
+    let killed = false;
+    const poster = async () => {
+      while (next < TOTAL) {
+        const i = next++;
+        const body = JSON.stringify({ delivery: i });
+        try {
+          const res = await fetch(first.url + ingestPath, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-github-delivery': `d-${i}`, 'x-hub-signature-256': await githubSign('gh', body) },
+            body,
+          });
+          if (res.status === 202) accepted.add(((await res.json()) as any).id);
+        } catch {
+          return; // refused by the killed server: never acknowledged
+        }
+        if (!killed && accepted.size >= TOTAL / 2) {
+          killed = true;
+          first.child.kill('SIGKILL');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, poster));
+    expect(killed).toBe(true);
+    expect(await first.exited).toBe('SIGKILL');
+    expect(forwarded.size, 'nothing reached the destination while it was down').toBe(0);
+
+    await server(e);
+    destinationUp = true;
+    await waitUntil(() => [...accepted].every((id) => forwarded.has(id)), 45_000).catch(() => undefined);
+    const lost = [...accepted].filter((id) => !forwarded.has(id));
+    expect(lost, `${lost.length} of ${accepted.size} accepted inbound events never forwarded`).toEqual([]);
   });
 });

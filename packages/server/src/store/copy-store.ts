@@ -1,8 +1,9 @@
 /**
  * Copies what a running deployment needs from one store into an empty other one (the embedded
  * store into PostgreSQL): projects, API keys, event types, endpoints with their current signing
- * secrets (re-sealed under the target's master key), and every message that still has a delivery
- * to make, with those deliveries and their attempts so far. Finished deliveries and their history,
+ * secrets (re-sealed under the target's master key), inbound endpoints (their verification
+ * re-sealed too), every message or inbound event that still has a delivery to make, with those
+ * deliveries and their attempts so far, and held inbound events not yet acknowledged. Finished deliveries and their history,
  * deleted endpoints, expired secrets and rate-limit state are not copied.
  */
 import type { Insertable, Transaction } from 'kysely';
@@ -14,6 +15,7 @@ export interface CopyReport {
   apiKeys: number;
   eventTypes: number;
   endpoints: number;
+  inboundEndpoints: number;
   secrets: number;
   messages: number;
   deliveries: number;
@@ -63,7 +65,15 @@ export async function copyStore(from: Store, to: Store, progress: (line: string)
     }
     return out as unknown as Insertable<Database[T]>[];
   };
-  const messages = await byIds('messages', 'id', messageIds);
+  const inbound = (await src.selectFrom('inbound_endpoints').selectAll().execute())
+    .filter((r) => endpointIds.has(r.id))
+    .map((r) => ({ ...r, verification_enc: to.box.seal(from.box.open(r.verification_enc)) }));
+  // Events held for pull/cli consumers and not yet acknowledged have no delivery: copy them too.
+  const forwarded = new Set(messageIds);
+  const held = (await src.selectFrom('messages').select('id').where('inbound_endpoint_id', 'is not', null).where('acked_at', 'is', null).execute())
+    .map((r) => r.id)
+    .filter((id) => !forwarded.has(id));
+  const messages = await byIds('messages', 'id', [...messageIds, ...held]);
   const attempts = await byIds('attempts', 'delivery_id', deliveryIds);
   const finished = await src
     .selectFrom('deliveries')
@@ -77,6 +87,7 @@ export async function copyStore(from: Store, to: Store, progress: (line: string)
       apiKeys: await insertAll(trx, 'api_keys', await src.selectFrom('api_keys').selectAll().execute()),
       eventTypes: await insertAll(trx, 'event_types', await src.selectFrom('event_types').selectAll().execute()),
       endpoints: await insertAll(trx, 'endpoints', endpoints),
+      inboundEndpoints: await insertAll(trx, 'inbound_endpoints', inbound),
       secrets: await insertAll(trx, 'endpoint_secrets', secrets),
       messages: await insertAll(trx, 'messages', messages),
       deliveries: await insertAll(trx, 'deliveries', deliveries),

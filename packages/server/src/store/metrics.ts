@@ -1,6 +1,13 @@
 /** Aggregates over attempts and deliveries for GET /v1/metrics and /v1/metrics/timeseries. */
 import { sql, type Kysely } from 'kysely';
+import type { Direction } from './endpoints.js';
 import type { Database } from './schema.js';
+
+/** What the numbers cover: one direction of the project, optionally one endpoint of it. */
+export interface MetricsScope {
+  direction: Direction;
+  endpointId?: string;
+}
 
 export interface MetricsSummary {
   totalMessages: number;
@@ -11,6 +18,8 @@ export interface MetricsSummary {
   attempts: number;
   retries: number;
   avgLatencyMs: number | null;
+  /** Inbound: ingest requests refused in the window. */
+  rejected: number;
 }
 
 export interface TimeBucket {
@@ -25,14 +34,22 @@ export interface TimeBucket {
 export class MetricsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async summary(projectId: string, since: number, endpointId?: string): Promise<MetricsSummary> {
+  /** Endpoint ids of the scope, as a subquery (deliveries and attempts carry no direction). */
+  private endpointsOf(projectId: string, scope: MetricsScope) {
+    let q = this.db.selectFrom('endpoints').select('id').where('project_id', '=', projectId).where('direction', '=', scope.direction);
+    if (scope.endpointId) q = q.where('id', '=', scope.endpointId);
+    return q;
+  }
+
+  async summary(projectId: string, since: number, scope: MetricsScope): Promise<MetricsSummary> {
+    const endpointId = scope.endpointId;
     let dq = this.db
       .selectFrom('deliveries')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
       .where('project_id', '=', projectId)
       .where('created_at', '>=', since)
       .groupBy('status');
-    if (endpointId) dq = dq.where('endpoint_id', '=', endpointId);
+    dq = dq.where('endpoint_id', 'in', this.endpointsOf(projectId, scope));
     let aq = this.db
       .selectFrom('attempts')
       .select([
@@ -42,10 +59,23 @@ export class MetricsRepository {
       ])
       .where('project_id', '=', projectId)
       .where('started_at', '>=', since);
-    if (endpointId) aq = aq.where('endpoint_id', '=', endpointId);
+    aq = aq.where('endpoint_id', 'in', this.endpointsOf(projectId, scope));
     let mq = this.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId).where('created_at', '>=', since);
-    if (endpointId) mq = mq.where('id', 'in', this.db.selectFrom('deliveries').select('message_id').where('endpoint_id', '=', endpointId).where('created_at', '>=', since));
-    const [byStatus, att, msgs] = await Promise.all([dq.execute(), aq.executeTakeFirstOrThrow(), mq.executeTakeFirstOrThrow()]);
+    if (scope.direction === 'inbound') {
+      // Every accepted event counts, forwarded or held (pull and cli events have no delivery).
+      mq = endpointId ? mq.where('inbound_endpoint_id', '=', endpointId) : mq.where('inbound_endpoint_id', 'is not', null);
+    } else {
+      mq = mq.where('inbound_endpoint_id', 'is', null);
+      if (endpointId) mq = mq.where('id', 'in', this.db.selectFrom('deliveries').select('message_id').where('endpoint_id', '=', endpointId).where('created_at', '>=', since));
+    }
+    let rq = this.db.selectFrom('inbound_rejections').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId).where('created_at', '>=', since);
+    if (endpointId) rq = rq.where('inbound_endpoint_id', '=', endpointId);
+    const [byStatus, att, msgs, rej] = await Promise.all([
+      dq.execute(),
+      aq.executeTakeFirstOrThrow(),
+      mq.executeTakeFirstOrThrow(),
+      scope.direction === 'inbound' ? rq.executeTakeFirstOrThrow() : { n: 0 },
+    ]);
     const count = (s: string[]) => byStatus.filter((r) => s.includes(r.status)).reduce((a, r) => a + Number(r.n), 0);
     return {
       totalMessages: Number(msgs.n),
@@ -56,11 +86,12 @@ export class MetricsRepository {
       attempts: Number(att.n),
       retries: Number(att.retries ?? 0),
       avgLatencyMs: att.avg === null ? null : Math.round(Number(att.avg)),
+      rejected: Number(rej.n),
     };
   }
 
   /** Attempts per time bucket by outcome; empty buckets are included so charts have no gaps. */
-  async timeseries(projectId: string, since: number, until: number, bucketMs: number, endpointId?: string): Promise<TimeBucket[]> {
+  async timeseries(projectId: string, since: number, until: number, bucketMs: number, scope: MetricsScope): Promise<TimeBucket[]> {
     // Literal, not a bound parameter: better-sqlite3 binds JS numbers as REAL, which would turn this
     // into float division. bucketMs comes from a fixed table, never from the client.
     const bucket = sql<number>`(started_at / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
@@ -78,7 +109,7 @@ export class MetricsRepository {
       .where('started_at', '>=', since)
       .groupBy(bucket)
       .orderBy(bucket);
-    if (endpointId) q = q.where('endpoint_id', '=', endpointId);
+    q = q.where('endpoint_id', 'in', this.endpointsOf(projectId, scope));
     const rows = new Map((await q.execute()).map((r) => [Number(r.bucket), r]));
     const out: TimeBucket[] = [];
     for (let t = Math.floor(since / bucketMs) * bucketMs; t <= until; t += bucketMs) {

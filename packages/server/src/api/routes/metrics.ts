@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { notFound } from '../../core/errors.js';
+import type { MetricsScope } from '../../store/metrics.js';
 import type { RouteOptions } from '../app.js';
 import { errorResponses } from '../schemas.js';
 
@@ -11,14 +12,17 @@ const BUCKETS = { '1h': 60_000, '24h': 3600_000, '7d': 6 * 3600_000, '30d': 8640
 const Query = Type.Object({
   window: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')])),
   endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
+  direction: Type.Optional(Type.Union([Type.Literal('outbound'), Type.Literal('inbound')], { description: 'inbound: accepted events (total_messages), forwarding deliveries and attempts, and rejections; endpoint_id is then an inbound endpoint. Default outbound.' })),
 });
 
 export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
   const tags = ['metrics'];
 
-  async function scope(projectId: string, endpointId: string | undefined) {
-    if (endpointId && !(await store.endpoints.get(projectId, endpointId))) throw notFound('endpoint');
+  async function scope(projectId: string, q: { endpoint_id?: string; direction?: 'outbound' | 'inbound' }): Promise<MetricsScope> {
+    const direction = q.direction ?? 'outbound';
+    if (q.endpoint_id && !(await store.endpoints.get(projectId, q.endpoint_id, store.db, direction))) throw notFound(direction === 'inbound' ? 'inbound endpoint' : 'endpoint');
+    return { direction, endpointId: q.endpoint_id };
   }
 
   app.get(
@@ -40,6 +44,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
             retries: Type.Integer(),
             success_rate: Type.Union([Type.Number(), Type.Null()]),
             avg_latency_ms: Type.Union([Type.Number(), Type.Null()]),
+            rejected: Type.Optional(Type.Integer({ description: 'inbound only: ingest requests refused in the window' })),
           }),
           ...errorResponses,
         },
@@ -47,8 +52,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
     async (req) => {
       const window = req.query.window ?? '24h';
-      await scope(req.auth.projectId, req.query.endpoint_id);
-      const s = await store.metrics.summary(req.auth.projectId, Date.now() - WINDOWS[window], req.query.endpoint_id);
+      const s = await store.metrics.summary(req.auth.projectId, Date.now() - WINDOWS[window], await scope(req.auth.projectId, req.query));
       const finished = s.succeeded + s.failed;
       return {
         window,
@@ -61,6 +65,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
         retries: s.retries,
         success_rate: finished === 0 ? null : s.succeeded / finished,
         avg_latency_ms: s.avgLatencyMs,
+        ...(req.query.direction === 'inbound' ? { rejected: s.rejected } : {}),
       };
     },
   );
@@ -93,9 +98,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
     async (req) => {
       const window = req.query.window ?? '24h';
-      await scope(req.auth.projectId, req.query.endpoint_id);
       const now = Date.now();
-      const buckets = await store.metrics.timeseries(req.auth.projectId, now - WINDOWS[window], now, BUCKETS[window], req.query.endpoint_id);
+      const buckets = await store.metrics.timeseries(req.auth.projectId, now - WINDOWS[window], now, BUCKETS[window], await scope(req.auth.projectId, req.query));
       return {
         window,
         bucket_seconds: BUCKETS[window] / 1000,
