@@ -156,6 +156,11 @@ describe('inbound gateway', () => {
     expect(replay.status).toBe(202);
     await receiver.waitForRequests(4);
     expect(receiver.requests[3].body).toBe('{"n":1}');
+    // Bulk replay selects forwarding deliveries by the inbound endpoint's id, as for outbound.
+    await waitUntil(async () => (await s.api.get(`/v1/inbound-events/${accepted.id}`)).body.delivery.status === 'succeeded', 5000, 'replayed');
+    const bulk = await s.api.post('/v1/deliveries/replay', { status: 'succeeded', endpoint_id: ep.id });
+    expect(bulk.body).toMatchObject({ replayed: 1, skipped: 0 });
+    await receiver.waitForRequests(5);
   });
 
   it('validates inbound endpoints: 400 with fields, 422 for refused destinations', async () => {
