@@ -21,7 +21,8 @@ export function forwardableHeaders(headers: Record<string, string>, credentialHe
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (NOT_FORWARDED.has(lower) || RESIGNED.has(lower) || drop.has(lower)) continue;
+    // x-hookbridge-* is ours to set: a sender must not be able to pose as Hookbridge.
+    if (NOT_FORWARDED.has(lower) || RESIGNED.has(lower) || drop.has(lower) || lower.startsWith('x-hookbridge-')) continue;
     out[lower] = value;
   }
   return out;
