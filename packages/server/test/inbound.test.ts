@@ -86,9 +86,25 @@ describe('inbound gateway', () => {
   });
 
   it('answers 404 for unknown ids and stores nothing', async () => {
+    const count = async () => (await s.api.get('/v1/inbound-rejections?limit=250')).body.data.length + (await s.api.get('/v1/inbound-events?limit=250')).body.data.length;
+    const before = await count();
     const res = await post(`${s.server.url}/in/in_01zzzzzzzzzzzzzzzzzzzzzzzz`, '{}');
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).error.code).toBe('not_found');
+    expect(await count()).toBe(before);
+  });
+
+  it('rotates the forwarding secret: both secrets sign during the grace period', async () => {
+    const receiver = await s.receiver();
+    const ep = await inbound({ destination_url: receiver.url });
+    const rotated = await s.api.post(`/v1/inbound-endpoints/${ep.id}/secret/rotate`, { grace_seconds: 3600 });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.signing_secret).not.toBe(ep.signing_secret);
+    expect((await post(ep.ingest_url, '{"after":"rotation"}')).status).toBe(202);
+    const [got] = await receiver.waitForRequests(1);
+    expect(resignedBy(rotated.body.signing_secret, got)).toBe(true);
+    expect(resignedBy(ep.signing_secret, got)).toBe(true);
+    expect((await s.api.post(`/v1/endpoints/${ep.id}/secret/rotate`)).status).toBe(404);
   });
 
   it('refuses sources outside allowed_cidrs (403 ip_not_allowed); X-Forwarded-For is ignored unless the proxy is trusted', async () => {

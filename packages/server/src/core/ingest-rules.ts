@@ -1,6 +1,7 @@
 /**
  * Pure rules of the ingest side: who sent a request (behind trusted proxies), which of its
- * headers are passed on when forwarding, and how headers are shown in rejection logs.
+ * headers are passed on when forwarding, how headers are shown in rejection logs, and how a body
+ * is kept as text.
  */
 import { addressInList, normalizeAddress, type CidrList } from './ip-policy.js';
 
@@ -62,4 +63,15 @@ export function sourceAddress(peer: string, forwardedFor: string | undefined, tr
 /** Whether the source may post to an endpoint limited to `allowed` CIDRs (null = anyone). */
 export function sourceAllowed(source: string, allowed: CidrList | null): boolean {
   return allowed === null || addressInList(source, allowed);
+}
+
+/** A body is kept as text when it is valid UTF-8 (so it reads well in the API), else as base64. */
+export function encodeBody(body: Buffer): { payload: string; encoding: 'base64' | null } {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? { payload: text, encoding: null } : { payload: body.toString('base64'), encoding: 'base64' };
+}
+
+/** The exact bytes received, back from what encodeBody stored. */
+export function decodeBody(payload: string, encoding: string | null): Buffer {
+  return Buffer.from(payload, encoding === 'base64' ? 'base64' : 'utf8');
 }

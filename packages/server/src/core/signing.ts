@@ -17,7 +17,8 @@ export function generateSigningSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
-function standardKey(secret: string): Buffer {
+/** The HMAC key of a Standard Webhooks secret: the base64 part, with or without `whsec_`. */
+export function standardKey(secret: string): Buffer {
   const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   return Buffer.from(b64, 'base64');
 }

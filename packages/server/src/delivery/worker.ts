@@ -4,10 +4,10 @@
  * (a new message, a finished attempt), until the next retry is due, or until the safety-net poll.
  */
 import type { Logger } from 'pino';
+import { decodeBody } from '../core/ingest-rules.js';
 import { DEFAULT_RETRY_SCHEDULE, decideAfterAttempt, parseRetryAfter } from '../core/retry-policy.js';
 import { signatureHeaders } from '../core/signing.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
-import { decodeBody } from '../store/inbound-events.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { EndpointThrottle } from './endpoint-throttle.js';

@@ -35,6 +35,12 @@ const STATUS: Record<Refusal, number> = {
   invalid_token: 401,
 };
 
+/** The request's headers (lower-cased, repeats joined) and its source address. */
+interface Seen {
+  headers: Record<string, string>;
+  sourceIp: string;
+}
+
 function flatHeaders(req: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
@@ -66,23 +72,27 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxPayloadBytes }, (_req, body, done) => done(null, body));
 
-  const refuse = async (req: FastifyRequest, reply: FastifyReply, e: InboundEndpoint, reason: Refusal, bodyBytes: number) => {
-    const headers = flatHeaders(req);
+  /** What a refusal records and answers; headers and source as `seen` computed them. */
+  const refuse = async (reply: FastifyReply, e: InboundEndpoint, reason: Refusal, seen: Seen, bodyBytes: number) => {
     await store.inboundEvents.recordRejection(e, {
       reason,
       statusCode: STATUS[reason],
-      sourceIp: sourceAddress(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], opts.trustProxy),
-      headers: redactIngestHeaders(headers, credentialHeadersOf(e.verification)),
+      sourceIp: seen.sourceIp,
+      headers: redactIngestHeaders(seen.headers, credentialHeadersOf(e.verification)),
       bodyBytes,
     });
     if (reason === 'endpoint_paused') void reply.header('retry-after', '60');
     return reply.status(STATUS[reason]).send({ error: { code: reason, message: 'request refused' } });
   };
+  const see = (req: FastifyRequest): Seen => {
+    const headers = flatHeaders(req);
+    return { headers, sourceIp: sourceAddress(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], opts.trustProxy) };
+  };
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const e = await store.inboundEndpoints.getForIngest((req.params as { id: string }).id).catch(() => null);
-      if (e) return refuse(req, reply, e, 'payload_too_large', Number(req.headers['content-length'] ?? 0));
+      if (e) return refuse(reply, e, 'payload_too_large', see(req), Number(req.headers['content-length'] ?? 0));
       return reply.status(413).send({ error: { code: 'payload_too_large', message: 'request refused' } });
     }
     throw err;
@@ -93,14 +103,14 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     // Unknown ids belong to no project, so there is nowhere to store them.
     if (!e) return reply.status(404).send({ error: { code: 'not_found', message: 'not found' } });
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const headers = flatHeaders(req);
-    const sourceIp = sourceAddress(req.socket.remoteAddress ?? '', headers['x-forwarded-for'], opts.trustProxy);
-    if (!sourceAllowed(sourceIp, allowedOf(e))) return refuse(req, reply, e, 'ip_not_allowed', body.length);
-    if (e.status !== 'active') return refuse(req, reply, e, 'endpoint_paused', body.length);
+    const seen = see(req);
+    const { headers, sourceIp } = seen;
+    if (!sourceAllowed(sourceIp, allowedOf(e))) return refuse(reply, e, 'ip_not_allowed', seen, body.length);
+    if (e.status !== 'active') return refuse(reply, e, 'endpoint_paused', seen, body.length);
 
     const ingest: IngestRequest = { body, headers, query: flatQuery(req), now: Date.now() };
     const verdict = verifyRequest(e.verification, ingest);
-    if (!verdict.ok) return refuse(req, reply, e, verdict.reason, body.length);
+    if (!verdict.ok) return refuse(reply, e, verdict.reason, seen, body.length);
 
     // Slack checks the URL with a signed challenge before sending events; it is not an event.
     if (e.verification.type === 'slack') {

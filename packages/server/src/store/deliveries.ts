@@ -111,6 +111,21 @@ export async function promoteFifoHead(trx: Kysely<Database>, endpointId: string,
   }
 }
 
+/**
+ * Whether a fifo endpoint already has a line: a new delivery then waits behind it with no due
+ * time (promoteFifoHead makes it due), so claims never scan a long line row by row.
+ */
+export async function fifoLineWaiting(trx: Kysely<Database>, endpointId: string): Promise<boolean> {
+  const inLine = await trx
+    .selectFrom('deliveries')
+    .select('id')
+    .where('endpoint_id', '=', endpointId)
+    .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
+    .limit(1)
+    .executeTakeFirst();
+  return inLine !== undefined;
+}
+
 /** Where a delivery whose lease is handed back belongs, given its endpoint's state now. */
 const statusAfterRelease = sql<string>`(select case when e.deleted_at is not null then 'cancelled' when e.status = 'active' then 'queued' else 'paused' end from endpoints as e where e.id = deliveries.endpoint_id)`;
 

@@ -5,7 +5,9 @@
  */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
+import { encodeBody } from '../core/ingest-rules.js';
 import type { InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
+import { fifoLineWaiting } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { StoreDialect } from './dialect.js';
 import { deliveryFromRow, json, toPage } from './rows.js';
@@ -29,16 +31,6 @@ export interface RejectionInput {
   sourceIp: string | null;
   headers: Record<string, string>;
   bodyBytes: number;
-}
-
-/** A body is kept as text when it is valid UTF-8 (so it reads well in the API), else as base64. */
-function encodeBody(body: Buffer): { payload: string; encoding: 'base64' | null } {
-  const text = body.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(body) ? { payload: text, encoding: null } : { payload: body.toString('base64'), encoding: 'base64' };
-}
-
-export function decodeBody(payload: string, encoding: string | null): Buffer {
-  return Buffer.from(payload, encoding === 'base64' ? 'base64' : 'utf8');
 }
 
 function eventFromRow(r: Selectable<MessagesTable>, delivery: Selectable<DeliveriesTable> | null): InboundEvent {
@@ -114,16 +106,7 @@ export class InboundEventRepository {
       })
       .execute();
     if (endpoint.mode === 'forward') {
-      // A fifo line already waiting: the new delivery waits behind it (see promoteFifoHead).
-      const busy =
-        endpoint.ordering === 'fifo' &&
-        (await trx
-          .selectFrom('deliveries')
-          .select('id')
-          .where('endpoint_id', '=', endpoint.id)
-          .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
-          .limit(1)
-          .executeTakeFirst());
+      const busy = endpoint.ordering === 'fifo' && (await fifoLineWaiting(trx, endpoint.id));
       await trx
         .insertInto('deliveries')
         .values({

@@ -1,8 +1,9 @@
 /** Messages and their fan-out into deliveries. */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { endpointMatches } from '../core/endpoint-rules.js';
 import { newId } from '../core/ids.js';
 import type { Delivery, Message, Page } from '../core/model.js';
+import { fifoLineWaiting } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
 import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, toPage } from './rows.js';
 import type { Database, DeliveriesTable } from './schema.js';
@@ -90,20 +91,9 @@ export class MessageRepository {
       acked_at: null,
     };
     await trx.insertInto('messages').values(messageRow).execute();
-    // A fifo endpoint with a line already: the new delivery waits behind it, not due until it
-    // becomes the head (see promoteFifoHead), so claims never scan a long line row by row.
+    // A fifo endpoint with a line already: the new delivery waits behind it.
     const busyFifo = new Set<string>();
-    for (const e of targets) {
-      if (e.ordering !== 'fifo') continue;
-      const inLine = await trx
-        .selectFrom('deliveries')
-        .select('id')
-        .where('endpoint_id', '=', e.id)
-        .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
-        .limit(1)
-        .executeTakeFirst();
-      if (inLine) busyFifo.add(e.id);
-    }
+    for (const e of targets) if (e.ordering === 'fifo' && (await fifoLineWaiting(trx, e.id))) busyFifo.add(e.id);
     const deliveryRows: DeliveriesTable[] = targets.map((e) => ({
       id: newId('dlv', now),
       project_id: projectId,

@@ -16,6 +16,7 @@ import {
   Tolerance,
   withinTolerance,
 } from './shared.js';
+import { standardKey } from '../signing.js';
 import { OK, reject, secretsOf, type IngestRequest, type Preset } from './types.js';
 
 export const StandardSchema = Type.Object(
@@ -23,13 +24,6 @@ export const StandardSchema = Type.Object(
   { additionalProperties: false },
 );
 export type StandardConfig = Static<typeof StandardSchema>;
-
-const SECRET_PREFIX = 'whsec_';
-
-/** The HMAC key: the base64 part of the secret, with or without the `whsec_` prefix. */
-export function standardKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
-}
 
 /**
  * webhook-* when that set is complete, else svix-* (Svix's names for the same scheme) when that
