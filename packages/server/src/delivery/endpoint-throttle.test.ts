@@ -4,6 +4,7 @@ import { EndpointThrottle } from './endpoint-throttle.js';
 describe('EndpointThrottle', () => {
   it('sends at most the cap per endpoint and claims up to twice that', () => {
     const t = new EndpointThrottle(2);
+    t.attemptEnded('a', 'answered'); // from the initial limit (1) to the cap
     const claims = Array.from({ length: 6 }, () => t.tryClaim('a', 'none', null, 0));
     expect(claims).toEqual([true, true, true, true, false, false]);
     expect(t.saturated(0)).toEqual(['a']);
@@ -50,9 +51,34 @@ describe('EndpointThrottle', () => {
 
   it('skips a rate-limited endpoint whose line is full, so it cannot hide other work', () => {
     const t = new EndpointThrottle(2);
+    t.attemptEnded('r', 'answered');
     expect(t.tryClaim('r', 'none', 1000, 0)).toBe(true);
     expect(t.saturated(0)).toEqual([]);
     expect(t.tryClaim('r', 'none', 1000, 0)).toBe(true);
     expect(t.saturated(0)).toEqual(['r']);
+  });
+
+  it('starts an endpoint at a quarter of the cap, grows it with answers and halves it on timeouts', () => {
+    const t = new EndpointThrottle(16);
+    const sendable = (id: string) => {
+      let n = 0;
+      while (t.canSend(id, 'none')) {
+        t.startSending(id);
+        n++;
+      }
+      for (let i = 0; i < n; i++) t.doneSending(id);
+      return n;
+    };
+    expect(sendable('slow')).toBe(4);
+    expect(Array.from({ length: 12 }, () => t.tryClaim('slow', 'none', null, 0)).filter(Boolean)).toHaveLength(8); // claims: twice the limit
+    for (let i = 0; i < 8; i++) t.unclaim('slow');
+    for (let i = 0; i < 20; i++) t.attemptEnded('fast', 'answered');
+    expect(sendable('fast')).toBe(16);
+    t.attemptEnded('slow', 'timed_out');
+    expect(sendable('slow')).toBe(2);
+    t.attemptEnded('slow', 'timed_out');
+    t.attemptEnded('slow', 'timed_out');
+    expect(sendable('slow')).toBe(1);
+    expect(sendable('fast')).toBe(16); // one endpoint's timeouts leave the others alone
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Per-endpoint admission for one worker.
  *
- * - Sending: at most `maxPerEndpoint` requests to one endpoint at once (one for `fifo`), so a slow
- *   or dead endpoint holds few of the worker's slots.
+ * - Sending: at most the endpoint's current limit of requests at once (one for `fifo`). The limit
+ *   adapts between 1 and `maxPerEndpoint` (core/concurrency-limit.ts): it starts at a quarter of
+ *   the cap, grows with every answer and halves on every timeout, so slow or dead endpoints hold
+ *   few of the worker's slots.
  * - Claiming: up to twice that may be claimed, so the next batch waits in the worker and goes
  *   out the moment a request ends, without a store round trip per delivery.
  * - `rate_limit_rps`: a token bucket (core/token-bucket.ts) consumed at claim time. A delivery held back here is simply
  *   not claimed yet, so it does not use up an attempt.
  */
+import { initialConcurrencyLimit, nextConcurrencyLimit, type AttemptEnd } from '../core/concurrency-limit.js';
 import { refill, takeToken, type Bucket } from '../core/token-bucket.js';
 
 export class EndpointThrottle {
@@ -17,23 +20,35 @@ export class EndpointThrottle {
   private readonly rateLimited = new Map<string, number>();
   /** Each endpoint's ordering and rate limit as last claimed: saturated() needs its claim cap. */
   private readonly kinds = new Map<string, { ordering: string; rps: number | null }>();
+  /** Adaptive in-flight limit per endpoint; absent = not seen yet (the initial limit). */
+  private readonly limits = new Map<string, number>();
 
   constructor(private readonly maxPerEndpoint: number) {}
 
-  private sendCap(ordering: string): number {
-    return ordering === 'fifo' ? 1 : this.maxPerEndpoint;
+  /** The endpoint's current limit on requests in flight. */
+  limit(endpointId: string): number {
+    return this.limits.get(endpointId) ?? initialConcurrencyLimit(this.maxPerEndpoint);
   }
 
-  private claimCap(ordering: string, rps: number | null): number {
+  /** An attempt ended: an answer (any status) raises the endpoint's limit, a timeout lowers it. */
+  attemptEnded(endpointId: string, end: AttemptEnd): void {
+    this.limits.set(endpointId, nextConcurrencyLimit(this.limit(endpointId), end, this.maxPerEndpoint));
+  }
+
+  private sendCap(endpointId: string, ordering: string): number {
+    return ordering === 'fifo' ? 1 : this.limit(endpointId);
+  }
+
+  private claimCap(endpointId: string, ordering: string, rps: number | null): number {
     if (ordering === 'fifo') return 1;
     // With a rate limit, claim no more than may be sent now: a token is spent per claim.
-    return rps !== null && rps > 0 ? this.maxPerEndpoint : 2 * this.maxPerEndpoint;
+    return rps !== null && rps > 0 ? this.limit(endpointId) : 2 * this.limit(endpointId);
   }
 
   /** May one more delivery of this endpoint be claimed now? Counts it when so. */
   tryClaim(endpointId: string, ordering: string, rps: number | null, now: number): boolean {
     this.kinds.set(endpointId, { ordering, rps });
-    if ((this.claimed.get(endpointId) ?? 0) >= this.claimCap(ordering, rps)) return false;
+    if ((this.claimed.get(endpointId) ?? 0) >= this.claimCap(endpointId, ordering, rps)) return false;
     if (rps !== null && rps > 0) {
       const waitUntil = takeToken(this.refill(endpointId, rps, now), rps);
       if (waitUntil !== null) {
@@ -51,7 +66,7 @@ export class EndpointThrottle {
   }
 
   canSend(endpointId: string, ordering: string): boolean {
-    return (this.sending.get(endpointId) ?? 0) < this.sendCap(ordering);
+    return (this.sending.get(endpointId) ?? 0) < this.sendCap(endpointId, ordering);
   }
 
   startSending(endpointId: string): void {
@@ -71,7 +86,7 @@ export class EndpointThrottle {
     // Refill a plain endpoint's line only once a whole sending batch has gone out, so one claim
     // takes many rows instead of one claim per finished request.
     const plain = kind.ordering !== 'fifo' && !(kind.rps !== null && kind.rps > 0);
-    return n < this.claimCap(kind.ordering, kind.rps) && (!plain || n <= this.maxPerEndpoint);
+    return n < this.claimCap(endpointId, kind.ordering, kind.rps) && (!plain || n <= this.limit(endpointId));
   }
 
   /**

@@ -294,6 +294,7 @@ export class DeliveryWorker {
     const sender = d.direction === 'inbound' ? this.senders.forward : this.senders.outbound;
     const res = await sender.send({ url: d.url, headers, body, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
     if (res.aborted) return; // shutdown: the lease is handed back in stop()
+    this.throttle.attemptEnded(d.endpointId, res.errorClass === 'timeout' ? 'timed_out' : 'answered');
     sent();
     const decision = decideAfterAttempt(
       { statusCode: res.statusCode ?? undefined, errorClass: res.errorClass ?? undefined, retryAfterSeconds: parseRetryAfter(res.retryAfter, Date.now()) },
