@@ -82,7 +82,7 @@ async function startProcess(env, { profileDir } = {}) {
  * `{ store: 'postgres', workers: N }` is a fresh database, `hookbridge migrate`, one API process
  * and N worker processes. `restart()` keeps the data (W3 seeds between two starts).
  */
-export async function startHookbridge({ store, workers = 0, pgAdminUrl, profileDir, env = {} }) {
+export async function startHookbridge({ store, workers = 0, pgAdminUrl, profileDir: defaultProfileDir, env = {} }) {
   const name = `hookbridge_bench_${Date.now()}_${crypto.randomBytes(3).toString('hex')}`;
   let storeEnv;
   let dropStore;
@@ -108,7 +108,7 @@ export async function startHookbridge({ store, workers = 0, pgAdminUrl, profileD
     };
   }
   let procs = [];
-  const start = async () => {
+  const start = async (profileDir = defaultProfileDir) => {
     if (store === 'sqlite' || workers === 0) {
       procs = [await startProcess({ ...storeEnv, ...env }, { profileDir })];
     } else {
@@ -127,7 +127,8 @@ export async function startHookbridge({ store, workers = 0, pgAdminUrl, profileD
     /** Peak RSS of each process (API first), MB. */
     peakRssMb: () => procs.map((p) => p.peakRssMb()),
     stop,
-    async restart() { await stop(); await start(); },
+    /** Stops and starts the processes on the same data; `profileDir` profiles the new ones. */
+    async restart({ profileDir } = {}) { await stop(); await start(profileDir); },
     async destroy() { await stop(); await dropStore(); },
   };
 }

@@ -83,8 +83,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       inboundRetentionSeconds: config.inboundRetentionSeconds,
       publicUrl: () => publicUrl,
       hub: new InboundHub(),
-      wakeWorker: () => {
-        worker?.wake();
+      wakeWorker: (endpointIds) => {
+        worker?.wake(endpointIds);
         store.signal.notifyOthers();
       },
       endpointChanged: (id) => worker?.endpointChanged(id),

@@ -50,8 +50,11 @@ export interface AppDeps {
   publicUrl: () => string;
   /** Wakes pull long-polls and cli streams when an inbound event arrives. */
   hub: InboundHub;
-  /** Tells the delivery worker that new work may be due. */
-  wakeWorker: () => void;
+  /**
+   * Tells the delivery worker that new work may be due — for these endpoints only, when given
+   * (the worker then skips a claim if all of them are already at their limit).
+   */
+  wakeWorker: (endpointIds?: string[]) => void;
   /** Tells the delivery worker an endpoint was paused or deleted (drop what it claimed ahead). */
   endpointChanged: (endpointId: string) => void;
   /** Whether the process is draining (then /readyz says so). */

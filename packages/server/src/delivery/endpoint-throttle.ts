@@ -89,6 +89,11 @@ export class EndpointThrottle {
     return n < this.claimCap(endpointId, kind.ordering, kind.rps) && (!plain || n <= this.limit(endpointId));
   }
 
+  /** Whether saturated(now) would list this endpoint. */
+  isSaturated(endpointId: string, now: number): boolean {
+    return ((this.claimed.get(endpointId) ?? 0) > 0 && !this.mayClaimMore(endpointId)) || (this.rateLimited.get(endpointId) ?? 0) > now;
+  }
+
   /**
    * Endpoints the claim should skip: those that could not take another delivery now (line full,
    * fifo head claimed, out of tokens). Skipping them in the query matters: otherwise their

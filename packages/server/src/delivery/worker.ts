@@ -67,8 +67,17 @@ export class DeliveryWorker {
     this.loopDone = this.loop().catch((err) => this.log.fatal({ err }, 'delivery loop crashed'));
   }
 
-  /** Something may be due now (a message was accepted, an action queued a delivery). */
-  wake(): void {
+  /**
+   * Something may be due now (a message was accepted, an action queued a delivery). With the
+   * endpoints it concerns, a claim is worth it only if one of them can take more now: under load
+   * most publishes go to endpoints whose line is full, and a claim that must skip their backlog
+   * costs more the longer it is (an endpoint leaving saturation wakes the loop itself).
+   */
+  wake(endpointIds?: string[]): void {
+    if (endpointIds && this.running) {
+      const now = Date.now();
+      if (endpointIds.every((id) => this.throttle.isSaturated(id, now))) return;
+    }
     this.claimMayFind = true;
     this.woken = true;
     this.wakeUp?.();
@@ -282,8 +291,10 @@ export class DeliveryWorker {
         this.inFlight.delete(d.id);
         releaseEndpointSlot();
         // Freeing the endpoint's slot already woke the loop; a finished record matters only
-        // when the worker-wide slots were what held claims back.
-        if (wasFull) this.wake();
+        // when the worker-wide slots were what held claims back — or when the store counts the
+        // endpoint's leases for all workers (PostgreSQL): the lease ends with the record, so a
+        // claim made when the request ended still saw it and took less than the endpoint's share.
+        if (wasFull || this.store.dialect.sharedWorkers) this.wake();
       });
     this.inFlight.set(d.id, { endpointId: d.endpointId, abort, done });
   }

@@ -59,7 +59,10 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
         case 'endpoint_disabled':
           throw invalidState('the endpoint is disabled; resume it first');
       }
-      if (result.kind === 'created' && result.deliveries.some((d) => d.status === 'queued')) deps.wakeWorker();
+      if (result.kind === 'created') {
+        const queued = result.deliveries.filter((d) => d.status === 'queued').map((d) => d.endpointId);
+        if (queued.length > 0) deps.wakeWorker(queued);
+      }
       return reply.status(result.kind === 'created' ? 202 : 200).send({
         id: result.message.id,
         event_type: result.message.eventType,
