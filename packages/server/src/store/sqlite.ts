@@ -1,6 +1,7 @@
 /**
- * Opens the embedded store: better-sqlite3 in WAL mode with synchronous=FULL, which makes every
- * commit power-safe (the WAL is fsync'd before COMMIT returns).
+ * Opens the embedded store: better-sqlite3 in WAL mode. The connection's default, synchronous=FULL,
+ * makes any commit power-safe (the WAL is fsync'd before COMMIT returns); transactions through the
+ * dialect commit with NORMAL instead and sync the WAL off the event loop (wal-sync.ts).
  *
  * locking_mode=EXCLUSIVE takes an OS lock on the database file for as long as this process
  * lives, so a second server on the same data dir fails at once with a clear message, and the lock
@@ -11,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database as Schema } from './schema.js';
+import { WalSync } from './wal-sync.js';
 
 /** Distinct SQL texts kept prepared; IN-lists of varying length make the set open-ended. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -43,7 +45,7 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
-export function openSqlite(dataDir: string): { db: Kysely<Schema>; close: () => void } {
+export function openSqlite(dataDir: string): { db: Kysely<Schema>; walSync: WalSync; close: () => Promise<void> } {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'hookbridge.db');
   const sqlite = new Database(file);
@@ -62,9 +64,12 @@ export function openSqlite(dataDir: string): { db: Kysely<Schema>; close: () => 
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const walSync = new WalSync(`${file}-wal`);
   return {
     db,
-    close: () => {
+    walSync,
+    close: async () => {
+      await walSync.close();
       if (sqlite.open) sqlite.close();
     },
   };

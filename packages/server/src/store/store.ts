@@ -65,17 +65,17 @@ export class Store {
 
   /** Opens the embedded store, runs migrations, and takes back the leases of the previous process. */
   static async openEmbedded(opts: StoreOptions): Promise<Store> {
-    const { db, close } = openSqlite(opts.dataDir);
+    const { db, walSync, close } = openSqlite(opts.dataDir);
     try {
       await migrateToLatest(db);
-      const store = new Store(db, sqliteDialect, new SecretBox(loadOrCreateMasterKey(opts)), close);
+      const store = new Store(db, sqliteDialect(walSync), new SecretBox(loadOrCreateMasterKey(opts)), close);
       // The lock in openSqlite proves no other process holds leases, so the previous owner's
       // claims can go back in line now rather than after the lease.
       await store.deliveries.releaseExpiredLeases(Date.now(), Infinity);
       return store;
     } catch (e) {
       await db.destroy().catch(() => undefined);
-      close();
+      await close();
       throw e;
     }
   }
