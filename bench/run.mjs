@@ -110,12 +110,13 @@ let failed = false;
 try {
   log('baselines: raw sender, bare relay');
   results.push(await baselines(ctx));
-  log(`  raw ${Math.round(ctx.baseline.raw.delivered_per_s)}/s, relay ${Math.round(ctx.baseline.relay.delivered_per_s)}/s`);
+  log(`  raw ${Math.round(ctx.baseline.raw.delivered_per_s)}/s, relay ${Math.round(ctx.baseline.relay.delivered_per_s)}/s (${ctx.baseline.relay.cpu_ms_per_delivery.toFixed(3)} ms CPU per message)`);
   for (const id of selected) {
     log(`${id} …`);
     const r = await WORKLOADS[id](ctx);
     results.push(r);
     for (const g of r.goals) log(`  ${g.name}: ${Math.round(g.value * 10) / 10} (goal ${g.target}) ${g.met ? 'met' : 'MISSED'}`);
+    if (r.throughput?.cpu_ms_per_delivery) log(`  server CPU per delivery: ${r.throughput.cpu_ms_per_delivery.toFixed(3)} ms`);
   }
   results.push(memoryGoals(results));
 } catch (err) {

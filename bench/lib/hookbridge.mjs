@@ -50,6 +50,16 @@ async function waitReady(url, child, deadlineMs = 30_000) {
   throw new Error(`hookbridge at ${url} not ready after ${deadlineMs} ms`);
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in ms. Far steadier than throughput on a
+ * shared machine: CPU per message is the bench's second view of every run.
+ */
+export function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 /** Peak resident set size of a process so far, in MB (Linux VmHWM). */
 export function peakRssMb(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -66,6 +76,7 @@ async function startProcess(env, { profileDir } = {}) {
     url,
     pid: child.pid,
     peakRssMb: () => peakRssMb(child.pid),
+    cpuMs: () => cpuMs(child.pid),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -126,6 +137,8 @@ export async function startHookbridge({ store, workers = 0, pgAdminUrl, profileD
     get url() { return procs[0].url; },
     /** Peak RSS of each process (API first), MB. */
     peakRssMb: () => procs.map((p) => p.peakRssMb()),
+    /** CPU time of all its processes so far, ms. */
+    cpuMs: () => procs.reduce((n, p) => n + p.cpuMs(), 0),
     stop,
     /** Stops and starts the processes on the same data; `profileDir` profiles the new ones. */
     async restart({ profileDir } = {}) { await stop(); await start(profileDir); },

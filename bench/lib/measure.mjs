@@ -17,8 +17,9 @@ function assertAccepted(run, what) {
 const messageSpec = (endpointIds, count) => ({ kind: 'message', endpointIds, apiKey: API_KEY, count, payloadBytes: 1024 });
 
 /** Closed loop to `origin`'s POST /v1/messages; waits until the sink has every delivery of `group`. */
-export async function throughput(ctx, { origin, endpointIds, count, group, deliveriesPerMessage = 1, consumerId }) {
+export async function throughput(ctx, { origin, endpointIds, count, group, deliveriesPerMessage = 1, consumerId, cpuMs }) {
   await ctx.sink.call('reset');
+  const cpuBefore = cpuMs?.();
   const spec = consumerId ? { kind: 'message', consumerId, apiKey: API_KEY, count, payloadBytes: 1024 } : messageSpec(endpointIds, count);
   const run = await ctx.loadgen.call('run', { origin, path: '/v1/messages', spec, concurrency: CLIENTS });
   assertAccepted(run, `throughput to ${group}`);
@@ -34,6 +35,8 @@ export async function throughput(ctx, { origin, endpointIds, count, group, deliv
     seconds: ms / 1000,
     accept_ms: run.latency,
     duplicates: sunk.duplicates,
+    // CPU the system under test used per delivery, from the first send to the last arrival.
+    cpu_ms_per_delivery: cpuMs ? (cpuMs() - cpuBefore) / expected : undefined,
   };
 }
 

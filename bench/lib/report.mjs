@@ -5,6 +5,7 @@ import os from 'node:os';
 import { round } from './workloads.mjs';
 
 const START = '<!-- bench:results:start -->';
+const cpu = (ms) => (ms === undefined || ms === null ? '' : ms.toFixed(3));
 const END = '<!-- bench:results:end -->';
 
 /** M: the peak RSS of the server processes during W1 and W3 (≤ 300 MB). */
@@ -42,7 +43,7 @@ function markdown(report) {
     START,
     `Latest run: ${report.finished_at} · store \`${report.options.store}\` · ${report.machine.cpus} × ${report.machine.cpu_model}, ${report.machine.memory_gb} GiB, Node ${report.machine.node} · ${report.duration_seconds} s · raw [results JSON](../bench/results/${report.file})`,
     '',
-    `Baselines (same run): raw sender **${round(report.baseline.raw.delivered_per_s)}** delivered/s; bare relay **${round(report.baseline.relay.delivered_per_s)}** delivered/s (accepts ${round(report.baseline.relay.accepted_per_s)}/s).`,
+    `Baselines (same run): raw sender **${round(report.baseline.raw.delivered_per_s)}** delivered/s; bare relay **${round(report.baseline.relay.delivered_per_s)}** delivered/s (accepts ${round(report.baseline.relay.accepted_per_s)}/s, ${cpu(report.baseline.relay.cpu_ms_per_delivery)} ms CPU per message).`,
     '',
     '| id | figure | value | baseline | ratio | goal | |',
     '|---|---|---|---|---|---|---|',
@@ -50,12 +51,12 @@ function markdown(report) {
     '',
     'Details per workload (throughput = closed loop, 32 clients; latency = open loop at the rate shown):',
     '',
-    '| id | delivered/s | accepted/s | accept p50 / p99 (ms) | accept→received p50 / p99 (ms) | peak RSS (MB) |',
-    '|---|---|---|---|---|---|',
+    '| id | delivered/s | accepted/s | accept p50 / p99 (ms) | accept→received p50 / p99 (ms) | server CPU per delivery (ms) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|---|',
     ...report.results.filter((r) => r.throughput || r.latency || r.accepted_per_s).map((r) => {
       const lat = r.latency;
       const acc = lat?.accept_ms ?? r.accept_ms;
-      return `| ${r.id} | ${round(r.throughput?.delivered_per_s ?? r.forwarded_per_s) ?? ''} | ${round(r.throughput?.accepted_per_s ?? r.accepted_per_s) ?? ''} | ${acc ? `${round(acc.p50)} / ${round(acc.p99)}` : ''} | ${lat ? `${round(lat.end_to_end_ms.p50)} / ${round(lat.end_to_end_ms.p99)}` : ''} | ${r.peak_rss_mb ? r.peak_rss_mb.map((m) => Math.round(m)).join(' + ') : ''} |`;
+      return `| ${r.id} | ${round(r.throughput?.delivered_per_s ?? r.forwarded_per_s) ?? ''} | ${round(r.throughput?.accepted_per_s ?? r.accepted_per_s) ?? ''} | ${acc ? `${round(acc.p50)} / ${round(acc.p99)}` : ''} | ${lat ? `${round(lat.end_to_end_ms.p50)} / ${round(lat.end_to_end_ms.p99)}` : ''} | ${cpu(r.throughput?.cpu_ms_per_delivery)} | ${r.peak_rss_mb ? r.peak_rss_mb.map((m) => Math.round(m)).join(' + ') : ''} |`;
     }),
     END,
   ];

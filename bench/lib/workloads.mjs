@@ -3,7 +3,7 @@
 // baseline it was divided by, so a reader can redo every ratio.
 import crypto from 'node:crypto';
 import { spawnChild } from './rpc.mjs';
-import { API_KEY, api, createEndpoints, startHookbridge } from './hookbridge.mjs';
+import { API_KEY, api, cpuMs, createEndpoints, startHookbridge } from './hookbridge.mjs';
 import { seedBacklog } from './seed.mjs';
 import { CLIENTS, latency, throughput, warmUp } from './measure.mjs';
 import { payloadOf, perSecond } from './stats.mjs';
@@ -42,7 +42,7 @@ export async function baselines(ctx) {
   try {
     const { url } = await relay.call('address');
     await relay.call('configure', { sinkUrl: ctx.sinkUrl, path: '/ok/relay/', secret: BENCH_SECRET, connections: 16 });
-    const args = { origin: url, endpointIds: ['ep_relay'], count, group: 'relay' };
+    const args = { origin: url, endpointIds: ['ep_relay'], count, group: 'relay', cpuMs: () => cpuMs(relay.pid) };
     await warmUp(ctx, args);
     ctx.baseline.relay = await throughput(ctx, args);
   } finally {
@@ -55,7 +55,7 @@ export async function baselines(ctx) {
 async function outboundSingle(ctx, { id, title, hbOpts, group, minRatio, latencyGoals }) {
   return withHookbridge(ctx, hbOpts, async (hb) => {
     const [ep] = await createEndpoints(hb, 1, () => endpointTo(ctx, `/ok/${group}/`));
-    const args = { origin: hb.url, endpointIds: [ep.id], count: ctx.opts.messages, group };
+    const args = { origin: hb.url, endpointIds: [ep.id], count: ctx.opts.messages, group, cpuMs: hb.cpuMs };
     await warmUp(ctx, args);
     const tp = await throughput(ctx, args);
     const rate = Math.max(20, Math.round(tp.delivered_per_s / 2));
@@ -82,7 +82,7 @@ export async function W2(ctx) {
   const { fanoutEndpoints: n, fanoutMessages: count } = ctx.opts;
   return withHookbridge(ctx, {}, async (hb) => {
     await createEndpoints(hb, n, (i) => endpointTo(ctx, `/ok/w2/${i}`, { consumer_id: 'fan' }));
-    const args = { origin: hb.url, consumerId: 'fan', count, group: 'w2', deliveriesPerMessage: n };
+    const args = { origin: hb.url, consumerId: 'fan', count, group: 'w2', deliveriesPerMessage: n, cpuMs: hb.cpuMs };
     await warmUp(ctx, { ...args, count: Math.max(5, Math.round(count / 10)) });
     const tp = await throughput(ctx, args);
     const w1 = ctx.w1?.throughput.delivered_per_s;
@@ -101,7 +101,7 @@ export async function W3(ctx) {
     await seedBacklog(hb, { messages: Math.ceil(backlog / backlogEndpoints), endpointIds: parked.map((e) => e.id), payload: JSON.stringify(payloadOf(0)) });
     const seedSeconds = (Date.now() - t) / 1000;
     await hb.restart();
-    const args = { origin: hb.url, endpointIds: [ep.id], count: ctx.opts.messages, group: 'w3' };
+    const args = { origin: hb.url, endpointIds: [ep.id], count: ctx.opts.messages, group: 'w3', cpuMs: hb.cpuMs };
     await warmUp(ctx, args);
     const tp = await throughput(ctx, args);
     const w1 = ctx.w1;
