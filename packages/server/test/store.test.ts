@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENDPOINT_DEFAULTS, type EndpointInput } from '../src/store/endpoints.js';
+import { hotQuery } from '../src/store/hot-query.js';
 import { Store } from '../src/store/store.js';
 import { tempDir } from './helpers.js';
 import { createTestDatabase } from './postgres.js';
@@ -54,6 +55,26 @@ for (const dialect of DIALECTS) {
 
     const claim = (now: number, limit = 100, takeSlot = () => true) =>
       store.deliveries.claimDue({ now, limit, leaseMs: 30_000, defaultTimeoutMs: 10_000, endpointConcurrency: 100, excludeEndpointIds: [], takeSlot });
+
+    it('hot queries compile once per shape and bind each value to its own slot', async () => {
+      const insert = hotQuery((db, p: { id: string; name: string; settings: string; created_at: number }) => db.insertInto('projects').values({ ...p }));
+      const byName = hotQuery((db, p: { name: string; after: number }) =>
+        db.selectFrom('projects').select(['id', 'settings']).where('name', '=', p.name).where('created_at', '>', p.after).where('id', 'is not', null).orderBy('id'),
+      );
+      await insert(store.db, { id: 'p_hot_1', name: 'hot', settings: '{"a":1}', created_at: 10 });
+      // Another key order is another shape: the values still land in their own columns.
+      await insert(store.db, { created_at: 20, settings: '{"b":2}', name: 'hot', id: 'p_hot_2' });
+      expect(await byName(store.db, { name: 'hot', after: 5 })).toEqual([
+        { id: 'p_hot_1', settings: '{"a":1}' },
+        { id: 'p_hot_2', settings: '{"b":2}' },
+      ]);
+      expect(await byName(store.db, { name: 'hot', after: 15 })).toEqual([{ id: 'p_hot_2', settings: '{"b":2}' }]);
+      // Inside a transaction it runs on the transaction's connection.
+      await store.db.transaction().execute(async (trx) => {
+        await insert(trx, { id: 'p_hot_3', name: 'hot', settings: '{}', created_at: 30 });
+        expect(await byName(trx, { name: 'hot', after: 25 })).toHaveLength(1);
+      });
+    });
 
     it('group-commits concurrent publishes, each durable and complete', async () => {
       const { endpoint } = await store.endpoints.create(projectId, endpointInput());

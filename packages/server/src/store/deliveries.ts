@@ -2,7 +2,7 @@
  * Deliveries: the work queue (claim with a lease, record attempts) and the user's actions on it
  * (retry now, cancel, replay, bulk replay).
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStatus, type Page, type ProjectSettings } from '../core/model.js';
 import type { Decision, ErrorClass } from '../core/retry-policy.js';
@@ -12,7 +12,8 @@ import type { Direction, EndpointRepository } from './endpoints.js';
 import type { GroupCommitter } from './group-commit.js';
 import { SharedAdmission } from './shared-admission.js';
 import { attemptFromRow, deliveryFromRow, json, toPage } from './rows.js';
-import type { Database } from './schema.js';
+import type { AttemptsTable, Database, DeliveriesTable } from './schema.js';
+import { hotQuery } from './hot-query.js';
 
 /** Everything the sender needs for one attempt, read in the claim transaction. */
 export interface ClaimedDelivery {
@@ -160,6 +161,20 @@ function waitingInLine(db: Kysely<Database>, excludeEndpointIds: string[]) {
   return q;
 }
 
+// The statements of every attempt record (hot-query.ts).
+const insertAttempt = hotQuery((db, p: Insertable<AttemptsTable>) => db.insertInto('attempts').values({ ...p }));
+const endpointStateById = hotQuery((db, p: { id: string }) => db.selectFrom('endpoints').select(['status', 'deleted_at']).where('id', '=', p.id));
+type RunUpdate = Pick<DeliveriesTable, 'id' | 'status' | 'next_attempt_at' | 'attempt_count' | 'run_attempts' | 'last_status_code' | 'last_error' | 'last_attempt_at' | 'updated_at'>;
+const finishAttemptRun = hotQuery((db, { id, ...p }: RunUpdate) =>
+  db
+    .updateTable('deliveries')
+    .set({ ...p, lease_expires_at: null })
+    .where('id', '=', id)
+    // Only while this claim still holds it: a delivery handed back or claimed again meanwhile
+    // keeps its new state (the attempt row still records what happened).
+    .where(isDelivering),
+);
+
 export class DeliveryRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -297,25 +312,22 @@ export class DeliveryRepository {
     const d = rec.delivery;
     const now = rec.startedAt + rec.durationMs;
     const outcome = rec.decision.kind;
-    await trx
-      .insertInto('attempts')
-      .values({
-        id: newId('att', rec.startedAt),
-        delivery_id: d.id,
-        project_id: d.projectId,
-        endpoint_id: d.endpointId,
-        attempt_number: d.attemptNumber,
-        started_at: rec.startedAt,
-        duration_ms: rec.durationMs,
-        status_code: rec.statusCode,
-        outcome,
-        error_class: rec.errorClass,
-        error_message: rec.errorMessage,
-        response_body: rec.responseBody,
-        response_truncated: rec.responseTruncated ? 1 : 0,
-      })
-      .execute();
-    const endpoint = await trx.selectFrom('endpoints').select(['status', 'deleted_at']).where('id', '=', d.endpointId).executeTakeFirst();
+    await insertAttempt(trx, {
+      id: newId('att', rec.startedAt),
+      delivery_id: d.id,
+      project_id: d.projectId,
+      endpoint_id: d.endpointId,
+      attempt_number: d.attemptNumber,
+      started_at: rec.startedAt,
+      duration_ms: rec.durationMs,
+      status_code: rec.statusCode,
+      outcome,
+      error_class: rec.errorClass,
+      error_message: rec.errorMessage,
+      response_body: rec.responseBody,
+      response_truncated: rec.responseTruncated ? 1 : 0,
+    });
+    const [endpoint] = await endpointStateById(trx, { id: d.endpointId });
     let status: DeliveryStatus;
     let next: number | null = null;
     if (outcome === 'succeeded') status = 'succeeded';
@@ -328,24 +340,17 @@ export class DeliveryRepository {
     }
     const lastError =
       rec.decision.kind === 'failed' ? rec.decision.reason : (rec.errorMessage ?? (rec.statusCode !== null ? `endpoint answered ${rec.statusCode}` : null));
-    await trx
-      .updateTable('deliveries')
-      .set({
-        status,
-        next_attempt_at: status === 'paused' ? now : next,
-        lease_expires_at: null,
-        attempt_count: d.attemptNumber,
-        run_attempts: d.runAttempts + 1,
-        last_status_code: rec.statusCode,
-        last_error: status === 'succeeded' ? null : lastError,
-        last_attempt_at: rec.startedAt,
-        updated_at: now,
-      })
-      .where('id', '=', d.id)
-      // Only while this claim still holds it: a delivery handed back or claimed again meanwhile
-      // keeps its new state (the attempt row above still records what happened).
-      .where(isDelivering)
-      .execute();
+    await finishAttemptRun(trx, {
+      id: d.id,
+      status,
+      next_attempt_at: status === 'paused' ? now : next,
+      attempt_count: d.attemptNumber,
+      run_attempts: d.runAttempts + 1,
+      last_status_code: rec.statusCode,
+      last_error: status === 'succeeded' ? null : lastError,
+      last_attempt_at: rec.startedAt,
+      updated_at: now,
+    });
     if (d.ordering === 'fifo' && (status === 'succeeded' || status === 'failed' || status === 'cancelled')) {
       await promoteFifoHead(trx, d.endpointId, now);
     }

@@ -1,12 +1,20 @@
 /** Messages and their fan-out into deliveries. */
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import { endpointMatches } from '../core/endpoint-rules.js';
 import { newId } from '../core/ids.js';
 import type { Delivery, Message, Page } from '../core/model.js';
 import { fifoLineWaiting } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
+import { hotQuery } from './hot-query.js';
 import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, toPage } from './rows.js';
-import type { Database, DeliveriesTable } from './schema.js';
+import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
+
+// The statements of a publish to one endpoint, the common case (hot-query.ts).
+const outboundEndpointById = hotQuery((db, p: { projectId: string; id: string }) =>
+  db.selectFrom('endpoints').selectAll().where('project_id', '=', p.projectId).where('deleted_at', 'is', null).where('direction', '=', 'outbound').where('id', '=', p.id),
+);
+const insertMessage = hotQuery((db, p: Insertable<MessagesTable>) => db.insertInto('messages').values({ ...p }));
+const insertDelivery = hotQuery((db, p: Insertable<DeliveriesTable>) => db.insertInto('deliveries').values({ ...p }));
 
 export interface PublishRequest {
   eventType: string;
@@ -58,11 +66,15 @@ export class MessageRepository {
       }
     }
 
-    let q = trx.selectFrom('endpoints').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).where('direction', '=', 'outbound');
-    if (req.endpointId !== null) q = q.where('id', '=', req.endpointId);
-    else if (req.consumerId !== null) q = q.where('consumer_id', '=', req.consumerId);
-    else if (!req.broadcast) q = q.where('consumer_id', 'is', null);
-    let targets = (await q.execute()).map(endpointFromRow);
+    let rows;
+    if (req.endpointId !== null) rows = await outboundEndpointById(trx, { projectId, id: req.endpointId });
+    else {
+      let q = trx.selectFrom('endpoints').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).where('direction', '=', 'outbound');
+      if (req.consumerId !== null) q = q.where('consumer_id', '=', req.consumerId);
+      else if (!req.broadcast) q = q.where('consumer_id', 'is', null);
+      rows = await q.execute();
+    }
+    let targets = rows.map(endpointFromRow);
     if (req.endpointId !== null) {
       if (targets.length === 0) return { kind: 'endpoint_not_found' };
       if (targets[0].status === 'disabled') return { kind: 'endpoint_disabled' };
@@ -90,7 +102,7 @@ export class MessageRepository {
       dedupe_key: null,
       acked_at: null,
     };
-    await trx.insertInto('messages').values(messageRow).execute();
+    await insertMessage(trx, messageRow);
     // A fifo endpoint with a line already: the new delivery waits behind it.
     const busyFifo = new Set<string>();
     for (const e of targets) if (e.ordering === 'fifo' && (await fifoLineWaiting(trx, e.id))) busyFifo.add(e.id);
@@ -113,8 +125,11 @@ export class MessageRepository {
       created_at: now,
       updated_at: now,
     }));
-    for (let i = 0; i < deliveryRows.length; i += CHUNK) {
-      await trx.insertInto('deliveries').values(deliveryRows.slice(i, i + CHUNK)).execute();
+    if (deliveryRows.length === 1) await insertDelivery(trx, deliveryRows[0]);
+    else {
+      for (let i = 0; i < deliveryRows.length; i += CHUNK) {
+        await trx.insertInto('deliveries').values(deliveryRows.slice(i, i + CHUNK)).execute();
+      }
     }
     return { kind: 'created', message: messageFromRow(messageRow), deliveries: deliveryRows.map(deliveryFromRow) };
   }

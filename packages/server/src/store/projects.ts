@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { newId } from '../core/ids.js';
 import type { ApiKey, EventType, Page, Project, ProjectSettings } from '../core/model.js';
 import { apiKeyPrefix, hashApiKey } from '../core/secret-box.js';
+import { hotQuery } from './hot-query.js';
 import { json, toPage } from './rows.js';
 import type { StoreDialect } from './dialect.js';
 import type { ApiKeysTable, Database, ProjectsTable } from './schema.js';
@@ -110,12 +111,7 @@ export class ProjectRepository {
 
   /** The live (not revoked) key with this secret, or null. */
   async findKeyBySecret(key: string): Promise<ApiKey | null> {
-    const r = await this.db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('key_hash', '=', hashApiKey(key))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const [r] = await liveKeyByHash(this.db, { hash: hashApiKey(key) });
     return r ? keyFromRow(r) : null;
   }
 
@@ -165,3 +161,6 @@ export class ProjectRepository {
     return toPage(rows, limit, (r) => ({ id: r.name, name: r.name, description: r.description, schema: json(r.schema), createdAt: Number(r.created_at) }));
   }
 }
+
+/** Every authenticated request runs this (hot-query.ts). */
+const liveKeyByHash = hotQuery((db, p: { hash: string }) => db.selectFrom('api_keys').selectAll().where('key_hash', '=', p.hash).where('revoked_at', 'is', null));
