@@ -2,7 +2,7 @@
  * Deliveries: the work queue (claim with a lease, record attempts) and the user's actions on it
  * (retry now, cancel, replay, bulk replay).
  */
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type QueryCreator, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStatus, type Page, type ProjectSettings } from '../core/model.js';
 import type { Decision, ErrorClass } from '../core/retry-policy.js';
@@ -131,20 +131,22 @@ export async function fifoLineWaiting(trx: Kysely<Database>, endpointId: string)
 const statusAfterRelease = sql<string>`(select case when e.deleted_at is not null then 'cancelled' when e.status = 'active' then 'queued' else 'paused' end from endpoints as e where e.id = deliveries.endpoint_id)`;
 
 /**
- * Deliveries waiting for an attempt that may be claimed once due. A `fifo` endpoint offers only
- * its head — the oldest delivery not yet finished — so its line moves one at a time, and a failing
- * head holds the rest back until it succeeds or fails for good.
+ * Deliveries waiting for an attempt that may be claimed once due, read from `deliveries` alone. A
+ * `fifo` endpoint offers only its head — the oldest delivery not yet finished — so its line moves
+ * one at a time, and a failing head holds the rest back until it succeeds or fails for good.
+ *
+ * The endpoint's ordering is looked up per row instead of joined: with a join, PostgreSQL's planner
+ * (misled by a small endpoints table it has no statistics for) hash-joined and sorted every due row
+ * before applying the LIMIT — 29 ms per claim with 20,000 due, growing with the backlog — where
+ * this shape walks the deliveries_due index in order and stops at the LIMIT (0.6 ms at any size).
  */
-function waitingInLine(db: Kysely<Database>, excludeEndpointIds: string[]) {
+function dueInLine(db: QueryCreator<Database>, excludeEndpointIds: string[]) {
   let q = db
     .selectFrom('deliveries as d')
-    .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
     .where(isDue('d.status'))
-    .where(sql<boolean>`e.status = 'active'`)
-    .where('e.deleted_at', 'is', null)
     .where((eb) =>
       eb.or([
-        eb('e.ordering', '!=', 'fifo'),
+        eb.not(eb.exists(eb.selectFrom('endpoints as f').select('f.id').whereRef('f.id', '=', 'd.endpoint_id').where('f.ordering', '=', 'fifo'))),
         eb.not(
           eb.exists(
             eb
@@ -187,15 +189,24 @@ export class DeliveryRepository {
   async claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]> {
     // Relaxed: a claim lost to a power cut only means the delivery is claimed again.
     return this.dialect.transaction(this.db, 'relaxed', async (trx) => {
-      const q = waitingInLine(trx, opts.excludeEndpointIds)
-        .select(['d.id', 'd.endpoint_id', 'e.ordering', 'e.rate_limit_rps', 'e.timeout_ms'])
+      const due = dueInLine(trx, opts.excludeEndpointIds)
+        .select(['d.id', 'd.endpoint_id', 'd.next_attempt_at'])
         .where('d.next_attempt_at', '<=', opts.now)
         // No tie-break on id: it would force a sort of every due row. Rows due at the same
         // millisecond come in index order, and fifo order is kept by the head condition.
         .orderBy('d.next_attempt_at')
         // A few spare rows for candidates this worker turns down (an endpoint at its cap).
         .limit(opts.limit + 32);
-      const candidates = await this.dialect.lockForClaim(q).execute();
+      // Materialized, so the LIMIT (and on PostgreSQL the row locks) apply before the join.
+      const candidates = await trx
+        .with((cte) => cte('c').materialized(), () => this.dialect.lockForClaim(due))
+        .selectFrom('c')
+        .innerJoin('endpoints as e', 'e.id', 'c.endpoint_id')
+        .select(['c.id', 'c.endpoint_id', 'e.ordering', 'e.rate_limit_rps', 'e.timeout_ms'])
+        .where(sql<boolean>`e.status = 'active'`)
+        .where('e.deleted_at', 'is', null)
+        .orderBy('c.next_attempt_at')
+        .execute();
       // With several worker processes, limits are enforced here, in the store, for all of them.
       const shared =
         this.dialect.sharedWorkers && candidates.length > 0
@@ -282,7 +293,10 @@ export class DeliveryRepository {
   /** When the next waiting delivery (outside the excluded endpoints) becomes due, or null. */
   async nextDueAt(excludeEndpointIds: string[]): Promise<number | null> {
     // ORDER BY … LIMIT 1 rather than min(): the scan stops at the first row that qualifies.
-    const r = await waitingInLine(this.db, excludeEndpointIds)
+    const r = await dueInLine(this.db, excludeEndpointIds)
+      .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
+      .where(sql<boolean>`e.status = 'active'`)
+      .where('e.deleted_at', 'is', null)
       .select('d.next_attempt_at as t')
       .where('d.next_attempt_at', 'is not', null)
       .orderBy('d.next_attempt_at')
