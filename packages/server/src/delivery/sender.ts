@@ -56,8 +56,18 @@ export class Sender {
       durationMs: Math.round(performance.now() - started),
       aborted: req.signal?.aborted ?? false,
     });
-    const deadline = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
+    // One controller and one timer per attempt: AbortSignal.timeout() with AbortSignal.any() cost
+    // ~3 % of the worker's CPU in bench W1's profile (weakly referenced signals per request).
+    const abort = new AbortController();
+    let deadlinePassed = false;
+    const timer = setTimeout(() => {
+      deadlinePassed = true;
+      abort.abort(new DOMException('attempt timed out', 'TimeoutError'));
+    }, req.timeoutMs);
+    const onShutdown = () => abort.abort(req.signal?.reason);
+    if (req.signal?.aborted) onShutdown();
+    else req.signal?.addEventListener('abort', onShutdown, { once: true });
+    const signal = abort.signal;
     let statusCode: number | null = null;
     let retryAfter: string | undefined;
     try {
@@ -78,9 +88,12 @@ export class Sender {
       const { text, truncated } = await readExcerpt(res.body);
       return done({ statusCode, retryAfter, errorClass: null, errorMessage: null, responseBody: text, responseTruncated: truncated });
     } catch (err) {
-      const { errorClass, message } = classifyError(err, deadline.aborted);
+      const { errorClass, message } = classifyError(err, deadlinePassed);
       // The status line decides: a response whose body failed or timed out is still that status.
       return done({ statusCode, retryAfter, errorClass: statusCode === null ? errorClass : null, errorMessage: message, responseBody: null, responseTruncated: statusCode !== null });
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onShutdown);
     }
   }
 
