@@ -2,8 +2,8 @@
  * How many requests one endpoint may have in flight, adapted to how it answers (additive increase,
  * multiplicative decrease, as TCP does). A new endpoint starts at a quarter of the cap and gains
  * one per answered request (any status), so a healthy endpoint is at the cap after a few requests;
- * a timeout (connecting or waiting for the answer) halves it, down to one. Endpoints that hang hold few of the
- * worker's slots — even before their first timeout — and healthy endpoints keep theirs.
+ * a timeout (connecting or waiting for the answer) halves it, down to one. Endpoints that hang hold
+ * few of the worker's slots — even before their first timeout — and healthy endpoints keep theirs.
  */
 export type AttemptEnd = 'answered' | 'timed_out';
 

@@ -89,24 +89,19 @@ export class EndpointThrottle {
     return n < this.claimCap(endpointId, kind.ordering, kind.rps) && (!plain || n <= this.limit(endpointId));
   }
 
-  /** Whether saturated(now) would list this endpoint. */
+  /** Whether the endpoint could not take another delivery now (line full, fifo head claimed, out of tokens). */
   isSaturated(endpointId: string, now: number): boolean {
-    return ((this.claimed.get(endpointId) ?? 0) > 0 && !this.mayClaimMore(endpointId)) || (this.rateLimited.get(endpointId) ?? 0) > now;
+    return !this.mayClaimMore(endpointId) || (this.rateLimited.get(endpointId) ?? 0) > now;
   }
 
   /**
-   * Endpoints the claim should skip: those that could not take another delivery now (line full,
-   * fifo head claimed, out of tokens). Skipping them in the query matters: otherwise their
-   * backlog fills the claim window and hides every other endpoint's due work.
+   * Endpoints the claim should skip (isSaturated). Skipping them in the query matters: otherwise
+   * their backlog fills the claim window and hides every other endpoint's due work. Only endpoints
+   * with claims or a token wait can be saturated.
    */
   saturated(now: number): string[] {
-    const out = new Set<string>();
-    for (const id of this.claimed.keys()) if (!this.mayClaimMore(id)) out.add(id);
-    for (const [id, until] of this.rateLimited) {
-      if (until > now) out.add(id);
-      else this.rateLimited.delete(id);
-    }
-    return [...out];
+    for (const [id, until] of this.rateLimited) if (until <= now) this.rateLimited.delete(id);
+    return [...new Set([...this.claimed.keys(), ...this.rateLimited.keys()])].filter((id) => this.isSaturated(id, now));
   }
 
   /** Earliest time a rate-limited endpoint gets a token again, or null when none waits. */

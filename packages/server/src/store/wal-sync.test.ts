@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Transaction } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { sqliteDialect } from './dialect.js';
+import { migrateToLatest } from './migrate.js';
+import type { Database } from './schema.js';
+import { openSqlite } from './sqlite.js';
 import { WalSync } from './wal-sync.js';
 
 /** A file handle whose datasync calls finish only when the test says so. */
@@ -58,5 +63,35 @@ describe('WalSync', () => {
     await expect(w.sync()).rejects.toThrow('EIO');
     await w.sync();
     expect(opens).toBe(2);
+  });
+});
+
+describe('the SQLite dialect with WalSync', () => {
+  it('answers a durable transaction only after the WAL sync, a relaxed one without waiting for it', async () => {
+    const { db, close } = openSqlite(fs.mkdtempSync(path.join(os.tmpdir(), 'walsync-dialect-')));
+    let release!: () => void;
+    let syncs = 0;
+    const dialect = sqliteDialect({
+      sync: () => {
+        syncs++;
+        return new Promise<void>((r) => (release = r));
+      },
+    });
+    const write = (trx: Transaction<Database>, id: string) => trx.insertInto('projects').values({ id, name: id, settings: '{}', created_at: 0 }).execute();
+    await migrateToLatest(db);
+    let durableDone = false;
+    const durable = dialect.transaction(db, 'durable', (trx) => write(trx, 'p_durable')).then(() => (durableDone = true));
+    await tick();
+    await tick();
+    expect(syncs).toBe(1);
+    expect(durableDone).toBe(false); // committed, but not yet acknowledged
+    await dialect.transaction(db, 'relaxed', (trx) => write(trx, 'p_relaxed')); // runs while the sync is pending
+    expect(syncs).toBe(1);
+    release();
+    await durable;
+    expect(durableDone).toBe(true);
+    expect((await db.selectFrom('projects').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual(['p_durable', 'p_relaxed']);
+    await db.destroy();
+    await close();
   });
 });
