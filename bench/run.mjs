@@ -97,7 +97,7 @@ if (pgState !== true) {
     process.exit(1);
   }
   console.log(`SKIPPED: W1-pg — PostgreSQL at ${opts.pgUrl} is unreachable (${pgState})`);
-  selected.splice(selected.indexOf('W1-pg'), 1);
+  selected.splice(selected.indexOf('W1-pg'), 1); // here only when W1-pg was selected: --store postgres exited above
 }
 if (opts.profileDir) fs.mkdirSync(opts.profileDir, { recursive: true });
 

@@ -9,7 +9,7 @@ import { percentiles, perSecond } from './stats.mjs';
 export const CLIENTS = 32;
 const DRAIN_TIMEOUT_MS = 120_000;
 
-function assertAccepted(run, what) {
+export function assertAccepted(run, what) {
   const accepted = Object.entries(run.statuses).filter(([s]) => Number(s) < 300).reduce((n, [, c]) => n + c, 0);
   if (accepted !== run.count) throw new Error(`${what}: ${accepted} of ${run.count} accepted (${JSON.stringify(run.statuses)}, ${run.errors} errors; first: ${run.firstError})`);
 }

@@ -2,7 +2,7 @@
 // of docs/benchmarks.md (between the bench:results markers; the rest of that page is written by hand).
 import fs from 'node:fs';
 import os from 'node:os';
-import { round } from './workloads.mjs';
+import { round } from './stats.mjs';
 
 const START = '<!-- bench:results:start -->';
 const cpu = (ms) => (ms === undefined || ms === null ? '' : ms.toFixed(3));

@@ -5,6 +5,9 @@ export function percentiles(values) {
   return { n: v.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v.length ? v[v.length - 1] : null };
 }
 
+/** A figure for tables: whole numbers from 100 up, one decimal below. */
+export const round = (x) => (x === null || x === undefined ? x : x >= 100 ? Math.round(x) : Math.round(x * 10) / 10);
+
 export const perSecond = (count, ms) => (ms > 0 ? (count * 1000) / ms : 0);
 
 /** A 1 KiB JSON payload (the bench's standard message body). */

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { SERVER_PACKAGE, tempDir } from './helpers.js';
 
-const RUN = path.resolve(SERVER_PACKAGE, '../../bench/run.mjs');
+const BENCH = path.resolve(SERVER_PACKAGE, '../../bench');
+const RUN = path.join(BENCH, 'run.mjs');
 
-it('runs every workload at smoke size and writes a results file with every figure', () => {
+it('runs every workload at smoke size and writes a results file with every figure', async () => {
   const out = tempDir('hookbridge-bench-');
   const r = spawnSync(process.execPath, [RUN, '--smoke', '--out', out, '--no-docs'], { encoding: 'utf8', timeout: 240_000 });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -35,4 +36,16 @@ it('runs every workload at smoke size and writes a results file with every figur
   // Each goal carries what it was compared with, so the table can be checked by hand.
   for (const g of byId.W1.goals) expect(g).toMatchObject({ name: expect.any(String), value: expect.any(Number), target: expect.any(String), met: expect.any(Boolean) });
   expect(r.stdout).toMatch(/id\s+figure\s+value\s+baseline\s+ratio\s+goal\s+met/);
+
+  // The generated block of docs/benchmarks.md, written into a copy: the hand-written rest stays.
+  const page = path.join(out, 'benchmarks.md');
+  fs.copyFileSync(path.resolve(BENCH, '../docs/benchmarks.md'), page);
+  const before = fs.readFileSync(page, 'utf8');
+  const { writeDocs } = await import(path.join(BENCH, 'lib/report.mjs'));
+  writeDocs(page, report);
+  const after = fs.readFileSync(page, 'utf8');
+  const outside = (text: string) => text.replace(/<!-- bench:results:start -->[\s\S]*<!-- bench:results:end -->/, '');
+  expect(outside(after)).toBe(outside(before));
+  expect(after).toContain(`bench/results/${file}`);
+  expect(after).toMatch(/\| W1 \| delivered\/s \| [\d.]+ \| bare relay/);
 }, 300_000);
