@@ -99,6 +99,18 @@ describe('addressBlockReason with an allow list', () => {
     expect(addressBlockReason('192.168.0.1', list)).toMatch(/private/);
   });
 
+  it('a broad entry does not open link-local or metadata addresses inside it; a narrow one does', () => {
+    // The inbound forwarding default (private ranges) and "allow everything" lists.
+    const broad = parseCidrList('10.0.0.0/8,100.64.0.0/10,fc00::/7,192.0.0.0/24,0.0.0.0/0,::/0');
+    for (const address of ['fd00:ec2::254', '100.100.100.200', '192.0.0.192', '169.254.169.254', '::ffff:169.254.169.254', 'fe80::1']) {
+      expect(addressBlockReason(address, broad), address).toBe(`link-local or metadata address ${address} is not allowed unless listed explicitly`);
+    }
+    // Their neighbours stay open, and listing the block (or the address) opens it.
+    for (const address of ['fd00:ec2::253', '100.100.100.201', '192.0.0.193', '10.0.0.1']) expect(addressBlockReason(address, broad), address).toBeNull();
+    const narrow = parseCidrList('169.254.0.0/16,fd00:ec2::254,100.100.100.200/32');
+    for (const address of ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']) expect(addressBlockReason(address, narrow), address).toBeNull();
+  });
+
   it('a bare IP allows exactly that address', () => {
     const list = parseCidrList('10.0.0.5');
     expect(addressBlockReason('10.0.0.5', list)).toBeNull();

@@ -18,6 +18,14 @@ export type CidrList = ReadonlyArray<{ text: string; range: [IpAddress, number] 
 // public receiver and some stacks still route ::a.b.c.d to the IPv4 host.
 const IPV6_GLOBAL_UNICAST: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('2000::'), 3];
 
+// Link-local and cloud metadata addresses stay refused unless listed explicitly (DESIGN.md §7):
+// an allow entry opens them only when it is no wider than the block itself. Otherwise a broad
+// entry such as the forwarding default's fc00::/7 or 100.64.0.0/10 would open AWS's fd00:ec2::254
+// or Alibaba's 100.100.100.200 by accident. 192.0.0.192 is Oracle Cloud's.
+const EXPLICIT_ONLY: ReadonlyArray<[IpAddress, number]> = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128', '100.100.100.200/32', '192.0.0.192/32'].map(
+  (cidr) => ipaddr.parseCIDR(cidr),
+);
+
 /**
  * Parses like ipaddr.process (IPv4-mapped IPv6 becomes IPv4) but also accepts the bracketed form
  * URL.hostname uses and drops IPv6 zone ids, which ipaddr.js only partly understands and which do
@@ -78,9 +86,12 @@ function parseCidr(text: string): [IpAddress, number] | null {
   return [addr, prefix];
 }
 
-function inAllowList(addr: IpAddress, allow: CidrList): boolean {
+const inRange = (addr: IpAddress, range: [IpAddress, number]) =>
   // ipaddr's match() throws across families, and a v4 range must not match a v6 address anyway.
-  return allow.some(({ range }) => range[0].kind() === addr.kind() && addr.match(range));
+  range[0].kind() === addr.kind() && addr.match(range);
+
+function inAllowList(addr: IpAddress, allow: CidrList, minPrefix = 0): boolean {
+  return allow.some(({ range }) => range[1] >= minPrefix && inRange(addr, range));
 }
 
 /** Whether `address` (any textual form) lies in one of the ranges. */
@@ -93,9 +104,11 @@ export function addressInList(address: string, list: CidrList): boolean {
 export function addressBlockReason(address: string, allow: CidrList): string | null {
   const addr = normalizeAddress(address);
   if (!addr) return 'not an IP address';
-  if (inAllowList(addr, allow)) return null;
-  const range: string = addr.range();
   const shown = address.trim();
+  const explicitOnly = EXPLICIT_ONLY.find((block) => inRange(addr, block));
+  if (inAllowList(addr, allow, explicitOnly?.[1])) return null;
+  if (explicitOnly && inAllowList(addr, allow)) return `link-local or metadata address ${shown} is not allowed unless listed explicitly`;
+  const range: string = addr.range();
   if (range !== 'unicast') return `${range} address ${shown} is not allowed`;
   if (addr.kind() === 'ipv6' && !addr.match(IPV6_GLOBAL_UNICAST)) {
     return `non-global IPv6 address ${shown} is not allowed`;
