@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { Resolver } from '../src/delivery/ssrf-guard.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -309,4 +309,78 @@ export function resignedBy(secret: string, r: { raw: Buffer; headers: Record<str
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   const mac = createHmac('sha256', key).update(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.`).update(r.raw).digest('base64');
   return String(r.headers['webhook-signature']).split(' ').includes(`v1,${mac}`);
+}
+
+// --- tenants and error assertions ------------------------------------------------------------
+
+export interface TestProject {
+  projectId: string;
+  keyId: string;
+  /** The (non-admin) API key, as shown once at creation. */
+  key: string;
+  /** A client on the same server acting with that key. */
+  api: Client;
+}
+
+/** Creates a project with the admin client and one API key of it. */
+export async function createProject(admin: Client, name: string, label = `${name}-key`): Promise<TestProject> {
+  const p = await admin.post('/v1/projects', { name });
+  if (p.status !== 201) throw new Error(`project not created: ${p.status} ${JSON.stringify(p.body)}`);
+  const k = await admin.post(`/v1/projects/${p.body.id}/api-keys`, { label });
+  if (k.status !== 201) throw new Error(`key not created: ${k.status} ${JSON.stringify(k.body)}`);
+  return { projectId: p.body.id, keyId: k.body.id, key: k.body.key, api: admin.withKey(k.body.key) };
+}
+
+/** The API's error shape with this status and code. */
+export function expectApiError(res: { status: number; body: any }, status: number, code: string, what = ''): void {
+  expect(res.status, `${what}: ${status} ${code} expected, got ${res.status} ${JSON.stringify(res.body)}`).toBe(status);
+  expect(res.body, what).toMatchObject({ error: { code, message: expect.any(String) } });
+}
+
+// --- raw connections -------------------------------------------------------------------------
+
+export interface RawResult {
+  /** Everything the server wrote. */
+  answer: string;
+  /** From connecting until the server closed the connection. */
+  ms: number;
+  /** Bytes of `trickle` written before that. */
+  sent: number;
+}
+
+/**
+ * A raw TCP connection to a loopback server, for what fetch cannot send: writes `head` at once,
+ * then `trickle` one byte every `everyMs`, and resolves when the server closes the connection
+ * (or after `giveUpMs`, with ms = Infinity).
+ */
+export function rawConnection(baseUrl: string, head: string, trickle = '', everyMs = 200, giveUpMs = 15_000): Promise<RawResult> {
+  return new Promise((resolve) => {
+    const url = new URL(baseUrl);
+    const started = Date.now();
+    const socket = net.connect(Number(url.port), url.hostname);
+    let answer = '';
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (ms: number) => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      socket.destroy();
+      resolve({ answer, ms, sent });
+    };
+    const giveUp = setTimeout(() => finish(Infinity), giveUpMs);
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => finish(Date.now() - started));
+    socket.on('connect', () => {
+      if (head) socket.write(head);
+      if (trickle) {
+        timer = setInterval(() => {
+          if (sent < trickle.length && socket.writable) socket.write(trickle[sent++]);
+        }, everyMs);
+      }
+    });
+  });
 }

@@ -9,6 +9,7 @@
 import type { Insertable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
+import { openHeaders, sealHeaders } from './rows.js';
 
 export interface CopyReport {
   projects: number;
@@ -41,7 +42,10 @@ export async function copyStore(from: Store, to: Store, progress: (line: string)
   if ((await to.projects.count()) > 0) throw new Error('the target store is not empty; copy into a fresh database');
   const src = from.db;
   const now = Date.now();
-  const endpoints = await src.selectFrom('endpoints').selectAll().where('deleted_at', 'is', null).execute();
+  const endpoints = (await src.selectFrom('endpoints').selectAll().where('deleted_at', 'is', null).execute()).map((r) => ({
+    ...r,
+    headers: sealHeaders(to.box, openHeaders(from.box, r.headers)),
+  }));
   const endpointIds = new Set(endpoints.map((e) => e.id));
   const secrets = (
     await src

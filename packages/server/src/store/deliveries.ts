@@ -257,7 +257,7 @@ export class DeliveryRepository {
         eventType: r.event_type,
         payload: r.payload,
         url: r.url,
-        headers: json<Record<string, string>>(r.headers) ?? {},
+        headers: this.endpoints.headersOf(r.headers),
         timeoutMs: r.timeout_ms,
         signatureScheme: r.signature_scheme as SignatureScheme,
         ordering: r.ordering,

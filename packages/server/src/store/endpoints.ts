@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import type { Endpoint, EndpointStatus, Page } from '../core/model.js';
 import { generateSigningSecret } from '../core/signing.js';
 import type { SecretBox } from '../core/secret-box.js';
-import { endpointFromRow, jsonOrNull, toPage } from './rows.js';
+import { endpointFromRow, jsonOrNull, openHeaders, sealHeaders, toPage } from './rows.js';
 import type { Database } from './schema.js';
 
 export type EndpointInput = Pick<
@@ -28,14 +28,14 @@ export const ENDPOINT_DEFAULTS: Omit<EndpointInput, 'url'> = {
   metadata: {},
 };
 
-function inputColumns(i: Partial<EndpointInput>) {
+function inputColumns(i: Partial<EndpointInput>, box: SecretBox) {
   const cols: Record<string, unknown> = {};
   if (i.url !== undefined) cols.url = i.url;
   if (i.consumerId !== undefined) cols.consumer_id = i.consumerId;
   if (i.description !== undefined) cols.description = i.description;
   if (i.eventTypes !== undefined) cols.event_types = jsonOrNull(i.eventTypes);
   if (i.channels !== undefined) cols.channels = jsonOrNull(i.channels);
-  if (i.headers !== undefined) cols.headers = JSON.stringify(i.headers ?? {});
+  if (i.headers !== undefined) cols.headers = sealHeaders(box, i.headers);
   if (i.rateLimitRps !== undefined) cols.rate_limit_rps = i.rateLimitRps;
   if (i.timeoutMs !== undefined) cols.timeout_ms = i.timeoutMs;
   if (i.retrySchedule !== undefined) cols.retry_schedule = jsonOrNull(i.retrySchedule);
@@ -58,6 +58,21 @@ export class EndpointRepository {
     private readonly box: SecretBox,
   ) {}
 
+  /** Opens an endpoints.headers value (sealed at rest: see sealHeaders). */
+  readonly headersOf = (stored: string): Record<string, string> => openHeaders(this.box, stored);
+
+  /**
+   * Seals the headers of endpoints stored before headers were sealed at rest; run at open.
+   * Idempotent, so processes starting together may both run it.
+   */
+  async sealPlainHeaders(): Promise<number> {
+    const rows = await this.db.selectFrom('endpoints').select(['id', 'headers']).where('headers', 'like', '{%').where('headers', '!=', '{}').execute();
+    for (const r of rows) {
+      await this.db.updateTable('endpoints').set({ headers: sealHeaders(this.box, this.headersOf(r.headers)) }).where('id', '=', r.id).where('headers', '=', r.headers).execute();
+    }
+    return rows.length;
+  }
+
   async create(projectId: string, input: EndpointInput): Promise<{ endpoint: Endpoint; secret: string }> {
     const now = Date.now();
     const id = newId('ep');
@@ -70,7 +85,7 @@ export class EndpointRepository {
       description: input.description,
       event_types: jsonOrNull(input.eventTypes),
       channels: jsonOrNull(input.channels),
-      headers: JSON.stringify(input.headers ?? {}),
+      headers: sealHeaders(this.box, input.headers),
       rate_limit_rps: input.rateLimitRps,
       timeout_ms: input.timeoutMs,
       retry_schedule: jsonOrNull(input.retrySchedule),
@@ -92,7 +107,7 @@ export class EndpointRepository {
         .values({ id: newId('sec'), endpoint_id: id, secret_enc: this.box.seal(secret), created_at: now, expires_at: null })
         .execute();
     });
-    return { endpoint: endpointFromRow(row), secret };
+    return { endpoint: endpointFromRow(row, this.headersOf), secret };
   }
 
   async get(projectId: string, id: string, db: Kysely<Database> = this.db, direction: Direction = 'outbound'): Promise<Endpoint | null> {
@@ -104,7 +119,7 @@ export class EndpointRepository {
       .where('deleted_at', 'is', null)
       .where('direction', '=', direction)
       .executeTakeFirst();
-    return r ? endpointFromRow(r) : null;
+    return r ? endpointFromRow(r, this.headersOf) : null;
   }
 
   async list(projectId: string, filter: { consumerId?: string; status?: EndpointStatus }, limit: number, cursor?: string): Promise<Page<Endpoint>> {
@@ -119,11 +134,11 @@ export class EndpointRepository {
     if (filter.consumerId !== undefined) q = q.where('consumer_id', '=', filter.consumerId);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (cursor) q = q.where('id', '<', cursor);
-    return toPage(await q.execute(), limit, endpointFromRow);
+    return toPage(await q.execute(), limit, (r) => endpointFromRow(r, this.headersOf));
   }
 
   async update(projectId: string, id: string, patch: Partial<EndpointInput>, direction: Direction = 'outbound'): Promise<Endpoint | null> {
-    const cols = inputColumns(patch);
+    const cols = inputColumns(patch, this.box);
     await this.db
       .updateTable('endpoints')
       .set({ ...cols, updated_at: Date.now() })
@@ -195,7 +210,7 @@ export class EndpointRepository {
     const ok = db === this.db ? await this.db.transaction().execute(run) : await run(db);
     if (!ok) return null;
     const r = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return endpointFromRow(r);
+    return endpointFromRow(r, this.headersOf);
   }
 
   /** New current secret; the old ones keep signing until `graceMs` from now. */

@@ -74,7 +74,8 @@ export class MessageRepository {
       else if (!req.broadcast) q = q.where('consumer_id', 'is', null);
       rows = await q.execute();
     }
-    let targets = rows.map(endpointFromRow);
+    // Fan-out looks at status and filters only: the headers stay sealed (the worker opens them).
+    let targets = rows.map((r) => endpointFromRow(r, () => ({})));
     if (req.endpointId !== null) {
       if (targets.length === 0) return { kind: 'endpoint_not_found' };
       if (targets[0].status === 'disabled') return { kind: 'endpoint_disabled' };

@@ -1,6 +1,7 @@
 /** Row ↔ domain conversions and the list convention, shared by every repository. */
 import type { Selectable } from 'kysely';
 import type { Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Message, Ordering, Page } from '../core/model.js';
+import type { SecretBox } from '../core/secret-box.js';
 import type { SignatureScheme } from '../core/signing.js';
 import type { AttemptsTable, DeliveriesTable, EndpointsTable, MessagesTable } from './schema.js';
 
@@ -14,7 +15,22 @@ export function toPage<R extends { id: string }, T>(rows: R[], limit: number, ma
   return { data: kept.map(map), hasMore, nextCursor: hasMore ? kept[kept.length - 1].id : null };
 }
 
-export function endpointFromRow(r: Selectable<EndpointsTable>): Endpoint {
+/**
+ * An endpoint's own headers often carry the receiver's credential (Authorization, X-Api-Key…), so
+ * they are sealed at rest like signing secrets. No headers stay a plain `{}`; rows written before
+ * headers were sealed hold plain JSON until Store.open seals them.
+ */
+export function sealHeaders(box: SecretBox, headers: Record<string, string> | null | undefined): string {
+  const text = JSON.stringify(headers ?? {});
+  return text === '{}' ? text : box.seal(text);
+}
+
+export function openHeaders(box: SecretBox, stored: string): Record<string, string> {
+  return JSON.parse(stored.startsWith('{') ? stored : box.open(stored)) as Record<string, string>;
+}
+
+/** `headersOf` opens the sealed headers column (see sealHeaders). */
+export function endpointFromRow(r: Selectable<EndpointsTable>, headersOf: (stored: string) => Record<string, string>): Endpoint {
   return {
     id: r.id,
     projectId: r.project_id,
@@ -23,7 +39,7 @@ export function endpointFromRow(r: Selectable<EndpointsTable>): Endpoint {
     description: r.description,
     eventTypes: json<string[]>(r.event_types),
     channels: json<string[]>(r.channels),
-    headers: json<Record<string, string>>(r.headers) ?? {},
+    headers: headersOf(r.headers),
     rateLimitRps: r.rate_limit_rps,
     timeoutMs: r.timeout_ms,
     retrySchedule: json<number[]>(r.retry_schedule),

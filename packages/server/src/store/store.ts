@@ -69,6 +69,7 @@ export class Store {
     try {
       await migrateToLatest(db);
       const store = new Store(db, sqliteDialect(walSync), new SecretBox(loadOrCreateMasterKey(opts)), close);
+      await store.endpoints.sealPlainHeaders();
       // The lock in openSqlite proves no other process holds leases, so the previous owner's
       // claims can go back in line now rather than after the lease.
       await store.deliveries.releaseExpiredLeases(Date.now(), Infinity);
@@ -97,6 +98,7 @@ export class Store {
     try {
       await migrateToLatest(db);
       const store = new Store(db, postgresDialect, new SecretBox(Buffer.from(opts.masterKey, 'base64')), close);
+      await store.endpoints.sealPlainHeaders();
       if (log) store.signal = new PostgresWorkSignal(db, opts.databaseUrl, log);
       return store;
     } catch (e) {
