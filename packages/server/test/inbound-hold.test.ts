@@ -136,6 +136,34 @@ describe('cli mode stream', () => {
     await l2.close();
   });
 
+  it("keeps the local server's answer as the event's attempt; such events cannot be replayed", async () => {
+    const ep = await holding('cli');
+    const [ok, failing] = [await ingest(ep, '{"r":1}'), await ingest(ep, '{"r":2}')];
+    const ws = new WebSocket(`${s.server.url.replace(/^http/, 'ws')}/v1/inbound-endpoints/${ep.id}/stream`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    ws.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      const answer = f.id === ok ? { status_code: 204, latency_ms: 12 } : { status_code: null, latency_ms: 3, error: 'connect ECONNREFUSED 127.0.0.1:3000' };
+      ws.send(JSON.stringify({ type: 'ack', id: f.id, ...answer }));
+    });
+    const attemptsOf = async (id: string) => (await s.api.get(`/v1/inbound-events/${id}/attempts`)).body.data;
+    await waitUntil(async () => (await attemptsOf(ok)).length === 1 && (await attemptsOf(failing)).length === 1, 5000, 'both results recorded');
+    ws.close();
+    expect(await attemptsOf(ok)).toMatchObject([{ attempt_number: 1, status_code: 204, duration_ms: 12, outcome: 'succeeded', error_class: null }]);
+    expect(await attemptsOf(failing)).toMatchObject([{ status_code: null, outcome: 'failed', error_class: 'connect_error', error_message: 'connect ECONNREFUSED 127.0.0.1:3000' }]);
+    expect((await s.api.get(`/v1/inbound-events/${ok}`)).body).toMatchObject({ acked_at: expect.any(String), delivery: { status: 'succeeded' } });
+    const replay = await s.api.post(`/v1/inbound-events/${failing}/replay`);
+    expect(replay.status).toBe(409);
+    expect(replay.body.error.code).toBe('invalid_state');
+
+    // The long-poll route takes results too (listen's fallback when WebSockets are blocked).
+    const third = await ingest(ep, '{"r":3}');
+    const acked = await s.api.post(`/v1/inbound-endpoints/${ep.id}/events/ack`, { results: [{ id: third, status_code: 200, latency_ms: 5 }] });
+    expect(acked.body).toEqual({ acked: 1 });
+    expect(await attemptsOf(third)).toMatchObject([{ status_code: 200, duration_ms: 5, outcome: 'succeeded' }]);
+    const twice = await s.api.post(`/v1/inbound-endpoints/${ep.id}/events/ack`, { ids: [third], results: [{ id: third, status_code: 200, latency_ms: 5 }] });
+    expect(twice.status).toBe(400);
+  });
+
   it('refuses a stream without a valid key', async () => {
     const ep = await holding('cli');
     await expect(listen(ep, () => true, 'hb_live_not_a_key')).rejects.toThrow(/401/);

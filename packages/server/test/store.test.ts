@@ -175,8 +175,16 @@ for (const dialect of DIALECTS) {
       // Inbound events are not outbound messages, and inbound endpoints not outbound endpoints.
       expect((await store.messages.list(projectId, {}, 50)).data).toEqual([]);
       expect((await store.endpoints.list(projectId, {}, 50)).data).toEqual([]);
+      // A local result (hookbridge listen) is kept as a finished delivery with an attempt…
+      expect(await store.inboundEvents.recordLocalResults(pull, [{ id: first.id, statusCode: 500, latencyMs: 7, error: null }])).toBe(1);
+      const recorded = await store.inboundEvents.get(projectId, first.id);
+      expect(recorded?.delivery).toMatchObject({ status: 'failed', attemptCount: 1, lastStatusCode: 500 });
+      expect((await store.deliveries.attempts(projectId, recorded!.delivery!.id, 10)).data).toMatchObject([{ statusCode: 500, durationMs: 7, outcome: 'failed' }]);
+      expect(await store.deliveries.replay(projectId, recorded!.delivery!.id)).toMatchObject({ error: 'invalid_state' });
       expect(await store.inboundEvents.purgeExpired(Date.now(), 3600)).toBe(0);
+      // … and purged with its event.
       expect(await store.inboundEvents.purgeExpired(Date.now() + 61_000, 3600)).toBe(3);
+      expect(await store.db.selectFrom('attempts').select('id').where('endpoint_id', '=', pull.id).execute()).toEqual([]);
       expect((await store.inboundEvents.pending(pull.id, null, 10, 0)).data).toEqual([]);
     });
   });

@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import type { InboundEndpoint, InboundEvent, InboundRejection } from '../core/model.js';
 import { redactVerification, VerificationSchema } from '../core/verify/index.js';
+import type { LocalResult } from '../store/inbound-events.js';
 import { DeliveryJson, deliveryJson, Nullable } from './schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -106,6 +107,23 @@ export function inboundEventJson(e: InboundEvent, withDelivery = true) {
     created_at: iso(e.createdAt),
     ...(withDelivery ? { delivery: e.delivery ? deliveryJson(e.delivery) : null } : {}),
   };
+}
+
+export const EventId = Type.String({ minLength: 1, maxLength: 128 });
+
+/** `hookbridge listen`'s report of one event: the local server's status (null: unreachable). */
+export const LocalResultJson = Type.Object(
+  {
+    id: EventId,
+    status_code: Nullable(Type.Integer({ minimum: 100, maximum: 599 })),
+    latency_ms: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+    error: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+  },
+  { additionalProperties: false },
+);
+
+export function localResultOf(r: { id: string; status_code: number | null; latency_ms: number; error?: string | null }): LocalResult {
+  return { id: r.id, statusCode: r.status_code, latencyMs: r.latency_ms, error: r.error ?? null };
 }
 
 export const InboundRejectionJson = Type.Object({

@@ -474,10 +474,12 @@ export class DeliveryRepository {
     const row = await trx
       .selectFrom('deliveries as d')
       .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
-      .select(['e.status', 'e.deleted_at'])
+      .select(['e.status', 'e.deleted_at', 'e.url'])
       .where('d.id', '=', id)
       .executeTakeFirstOrThrow();
     if (row.deleted_at !== null) return 'the endpoint was deleted';
+    // A pull or cli endpoint's delivery only records what its consumer reported: nowhere to send.
+    if (row.url === '') return 'the event was handed to a consumer (pull or cli mode), not forwarded, so it cannot be replayed';
     if (row.status === 'disabled') return 'the endpoint is disabled; resume it first';
     await trx
       .updateTable('deliveries')

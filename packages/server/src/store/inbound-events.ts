@@ -6,11 +6,11 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { encodeBody } from '../core/ingest-rules.js';
-import type { InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
+import type { DeliveryStatus, InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
 import { fifoLineWaiting } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { StoreDialect } from './dialect.js';
-import { deliveryFromRow, json, toPage } from './rows.js';
+import { deliveryFromRow, json, newDeliveryRow, toPage } from './rows.js';
 import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
 
 export interface AcceptRequest {
@@ -48,6 +48,20 @@ function eventFromRow(r: Selectable<MessagesTable>, delivery: Selectable<Deliver
     createdAt: Number(r.created_at),
     delivery: delivery ? deliveryFromRow(delivery) : null,
   };
+}
+
+/** What `hookbridge listen` got when it replayed an event to the developer's local server. */
+export interface LocalResult {
+  id: string;
+  /** null: the local server could not be reached (then `error` says why). */
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/** The delivery of an inbound event: it forwards the event, or records a consumer's result. */
+function inboundDeliveryRow(endpoint: InboundEndpoint, messageId: string, eventType: string, now: number, status: DeliveryStatus, nextAttemptAt: number | null) {
+  return newDeliveryRow({ projectId: endpoint.projectId, messageId, endpointId: endpoint.id, consumerId: null, eventType, status, nextAttemptAt }, now);
 }
 
 export interface InboundEventFilter {
@@ -109,25 +123,7 @@ export class InboundEventRepository {
       const busy = endpoint.ordering === 'fifo' && (await fifoLineWaiting(trx, endpoint.id));
       await trx
         .insertInto('deliveries')
-        .values({
-          id: newId('dlv', now),
-          project_id: endpoint.projectId,
-          message_id: id,
-          endpoint_id: endpoint.id,
-          consumer_id: null,
-          event_type: req.eventType ?? '',
-          status: endpoint.status === 'active' ? 'queued' : 'paused',
-          attempt_count: 0,
-          run_attempts: 0,
-          replay_count: 0,
-          next_attempt_at: busy ? null : now,
-          lease_expires_at: null,
-          last_status_code: null,
-          last_error: null,
-          last_attempt_at: null,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(inboundDeliveryRow(endpoint, id, req.eventType ?? '', now, endpoint.status === 'active' ? 'queued' : 'paused', busy ? null : now))
         .execute();
     }
     return { kind: 'created', id };
@@ -208,24 +204,79 @@ export class InboundEventRepository {
   }
 
   /**
+   * cli mode: acknowledges events with what the developer's local server answered, kept as an
+   * attempt of a finished delivery so that the event's attempt log shows it as it shows a
+   * forwarded event's. The delivery is never queued: it has no URL (replay refuses it).
+   * Returns how many events were newly acknowledged.
+   */
+  async recordLocalResults(endpoint: InboundEndpoint, results: LocalResult[]): Promise<number> {
+    if (results.length === 0) return 0;
+    return this.committer.run(async (trx) => {
+      const now = Date.now();
+      let acked = 0;
+      for (const r of results) {
+        const event = await trx.selectFrom('messages').select(['event_type', 'acked_at']).where('inbound_endpoint_id', '=', endpoint.id).where('id', '=', r.id).executeTakeFirst();
+        if (!event) continue;
+        if (event.acked_at === null) {
+          await trx.updateTable('messages').set({ acked_at: now }).where('id', '=', r.id).execute();
+          acked++;
+        }
+        let delivery = await trx.selectFrom('deliveries').select(['id', 'attempt_count']).where('message_id', '=', r.id).executeTakeFirst();
+        if (!delivery) {
+          const row = inboundDeliveryRow(endpoint, r.id, event.event_type, now, 'succeeded', null);
+          await trx.insertInto('deliveries').values(row).execute();
+          delivery = { id: row.id, attempt_count: 0 };
+        }
+        const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+        const error = r.error?.slice(0, 300) ?? null;
+        const attemptNumber = delivery.attempt_count + 1;
+        await trx
+          .updateTable('deliveries')
+          .set({ status: ok ? 'succeeded' : 'failed', attempt_count: attemptNumber, run_attempts: attemptNumber, last_status_code: r.statusCode, last_error: ok ? null : (error ?? `local server answered ${r.statusCode}`), last_attempt_at: now, updated_at: now })
+          .where('id', '=', delivery.id)
+          .execute();
+        await trx
+          .insertInto('attempts')
+          .values({
+            id: newId('att', now),
+            delivery_id: delivery.id,
+            project_id: endpoint.projectId,
+            endpoint_id: endpoint.id,
+            attempt_number: attemptNumber,
+            started_at: now - r.latencyMs,
+            duration_ms: r.latencyMs,
+            status_code: r.statusCode,
+            outcome: ok ? 'succeeded' : 'failed',
+            error_class: r.statusCode === null ? 'connect_error' : null,
+            error_message: error,
+            response_body: null,
+            response_truncated: 0,
+          })
+          .execute();
+      }
+      return acked;
+    });
+  }
+
+  /**
    * Deletes pull- and cli-mode events older than their endpoint's retention (acknowledged or
    * not); forwarded events stay with their deliveries. Returns how many were deleted.
    */
   async purgeExpired(now: number, defaultRetentionSeconds: number): Promise<number> {
-    const r = await this.db
-      .deleteFrom('messages')
-      .where('inbound_endpoint_id', 'is not', null)
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('inbound_endpoints as i')
-            .select('i.id')
-            .whereRef('i.id', '=', 'messages.inbound_endpoint_id')
-            .where('i.mode', '!=', 'forward')
-            .where(sql<boolean>`messages.created_at < cast(${now} as bigint) - cast(coalesce(i.retention_seconds, ${defaultRetentionSeconds}) as bigint) * 1000`),
-        ),
-      )
-      .executeTakeFirst();
-    return Number(r.numDeletedRows);
+    return this.db.transaction().execute(async (trx) => {
+      const expired = trx
+        .selectFrom('messages as m')
+        .innerJoin('inbound_endpoints as i', 'i.id', 'm.inbound_endpoint_id')
+        .select('m.id')
+        .where('i.mode', '!=', 'forward')
+        .where(sql<boolean>`m.created_at < cast(${now} as bigint) - cast(coalesce(i.retention_seconds, ${defaultRetentionSeconds}) as bigint) * 1000`);
+      // cli events may carry the delivery and attempts that record the local results.
+      const theirDeliveries = trx.selectFrom('deliveries').select('id').where('message_id', 'in', expired);
+      await trx.deleteFrom('attempts').where('delivery_id', 'in', theirDeliveries).execute();
+      await trx.deleteFrom('deliveries').where('message_id', 'in', expired).execute();
+      const r = await trx.deleteFrom('messages').where('id', 'in', expired).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
   }
 
   async rejections(projectId: string, f: InboundEventFilter, limit: number, cursor?: string): Promise<Page<InboundRejection>> {

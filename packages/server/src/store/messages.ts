@@ -6,7 +6,7 @@ import type { Delivery, Message, Page } from '../core/model.js';
 import { fifoLineWaiting } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
 import { hotQuery } from './hot-query.js';
-import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, toPage } from './rows.js';
+import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, newDeliveryRow, toPage } from './rows.js';
 import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
 
 // The statements of a publish to one endpoint, the common case (hot-query.ts).
@@ -107,25 +107,12 @@ export class MessageRepository {
     // A fifo endpoint with a line already: the new delivery waits behind it.
     const busyFifo = new Set<string>();
     for (const e of targets) if (e.ordering === 'fifo' && (await fifoLineWaiting(trx, e.id))) busyFifo.add(e.id);
-    const deliveryRows: DeliveriesTable[] = targets.map((e) => ({
-      id: newId('dlv', now),
-      project_id: projectId,
-      message_id: messageRow.id,
-      endpoint_id: e.id,
-      consumer_id: e.consumerId,
-      event_type: req.eventType,
-      status: e.status === 'active' ? 'queued' : 'paused',
-      attempt_count: 0,
-      run_attempts: 0,
-      replay_count: 0,
-      next_attempt_at: busyFifo.has(e.id) ? null : now,
-      lease_expires_at: null,
-      last_status_code: null,
-      last_error: null,
-      last_attempt_at: null,
-      created_at: now,
-      updated_at: now,
-    }));
+    const deliveryRows = targets.map((e) =>
+      newDeliveryRow(
+        { projectId, messageId: messageRow.id, endpointId: e.id, consumerId: e.consumerId, eventType: req.eventType, status: e.status === 'active' ? 'queued' : 'paused', nextAttemptAt: busyFifo.has(e.id) ? null : now },
+        now,
+      ),
+    );
     if (deliveryRows.length === 1) await insertDelivery(trx, deliveryRows[0]);
     else {
       for (let i = 0; i < deliveryRows.length; i += CHUNK) {

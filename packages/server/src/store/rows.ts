@@ -1,9 +1,36 @@
 /** Row ↔ domain conversions and the list convention, shared by every repository. */
 import type { Selectable } from 'kysely';
 import type { Attempt, Delivery, DeliveryStatus, Endpoint, EndpointStatus, Message, Ordering, Page } from '../core/model.js';
+import { newId } from '../core/ids.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { SignatureScheme } from '../core/signing.js';
 import type { AttemptsTable, DeliveriesTable, EndpointsTable, MessagesTable } from './schema.js';
+
+/** A delivery as fan-out and ingest create it: no attempt made yet. */
+export function newDeliveryRow(
+  d: { projectId: string; messageId: string; endpointId: string; consumerId: string | null; eventType: string; status: DeliveryStatus; nextAttemptAt: number | null },
+  now: number,
+): DeliveriesTable {
+  return {
+    id: newId('dlv', now),
+    project_id: d.projectId,
+    message_id: d.messageId,
+    endpoint_id: d.endpointId,
+    consumer_id: d.consumerId,
+    event_type: d.eventType,
+    status: d.status,
+    attempt_count: 0,
+    run_attempts: 0,
+    replay_count: 0,
+    next_attempt_at: d.nextAttemptAt,
+    lease_expires_at: null,
+    last_status_code: null,
+    last_error: null,
+    last_attempt_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
 
 export const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 export const jsonOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import type { RouteOptions } from '../app.js';
-import { InboundEventJson, InboundRejectionJson, inboundEventJson, inboundRejectionJson } from '../inbound-schemas.js';
+import { EventId, InboundEventJson, InboundRejectionJson, LocalResultJson, inboundEventJson, inboundRejectionJson, localResultOf } from '../inbound-schemas.js';
 import { AttemptJson, DeliveryJson, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
 import { HUB_POLL_MS } from '../../inbound/hub.js';
 
@@ -109,14 +109,25 @@ export const inboundEventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
       schema: {
         tags,
         params: IdParams,
-        body: Type.Object({ ids: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+        description: 'Acknowledges held events: `ids` just marks them consumed; `results` (what `hookbridge listen` got from the local server) also records each as an attempt.',
+        body: Type.Object(
+          {
+            ids: Type.Optional(Type.Array(EventId, { minItems: 1, maxItems: 1000 })),
+            results: Type.Optional(Type.Array(LocalResultJson, { minItems: 1, maxItems: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ acked: Type.Integer() }), ...errorResponses },
       },
     },
     async (req) => {
       const e = await holdingEndpoint(req.auth.projectId, req.params.id);
-      if (new Set(req.body.ids).size !== req.body.ids.length) throw invalidRequest('ids contains duplicates');
-      return { acked: await store.inboundEvents.ack(e.id, req.body.ids) };
+      const { ids = [], results = [] } = req.body;
+      const all = [...ids, ...results.map((r) => r.id)];
+      if (all.length === 0) throw invalidRequest('give ids or results');
+      if (new Set(all).size !== all.length) throw invalidRequest('an event id appears twice');
+      const acked = (await store.inboundEvents.ack(e.id, ids)) + (await store.inboundEvents.recordLocalResults(e, results.map(localResultOf)));
+      return { acked };
     },
   );
 };
