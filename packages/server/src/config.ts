@@ -23,6 +23,9 @@ export interface Config {
   inboundRetentionSeconds: number;
   logLevel: string;
   maxPayloadBytes: number;
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   apiRateLimitPerMinute: number;
   leaseSeconds: number;
   defaultTimeoutMs: number;
@@ -97,8 +100,8 @@ export const SETTINGS: SettingDef[] = [
     if (raw !== undefined && Buffer.from(raw, 'base64').length !== 32) throw new ConfigError('HOOKBRIDGE_MASTER_KEY must be base64 of exactly 32 bytes');
     return raw;
   } },
-  { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses.', parse: cidrs },
-  { key: 'forwardAllowNetworks', env: 'HOOKBRIDGE_FORWARD_ALLOW_NETWORKS', flag: '--forward-allow-networks <cidrs>', default: OPERATOR_NETWORKS, doc: 'Networks besides public unicast that inbound endpoints may forward to (your own services). Link-local and metadata addresses (169.254.0.0/16, fd00:ec2::254) stay refused unless listed here explicitly.', parse: cidrs },
+  { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses. Link-local and metadata addresses open only with an entry no wider than their block.', parse: cidrs },
+  { key: 'forwardAllowNetworks', env: 'HOOKBRIDGE_FORWARD_ALLOW_NETWORKS', flag: '--forward-allow-networks <cidrs>', default: OPERATOR_NETWORKS, doc: 'Networks besides public unicast that inbound endpoints may forward to (your own services). Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200, 192.0.0.192) stay refused unless an entry no wider than their block lists them (fc00::/7 does not open fd00:ec2::254).', parse: cidrs },
   { key: 'trustProxy', env: 'HOOKBRIDGE_TRUST_PROXY', flag: '--trust-proxy <cidrs>', default: '', doc: 'Proxies whose X-Forwarded-For is believed when deciding an ingest request\'s source address (for allowed_cidrs and rejection logs). Empty: the TCP peer address is the source.', parse: cidrs },
   { key: 'inboundDedupeWindowSeconds', env: 'HOOKBRIDGE_INBOUND_DEDUPE_WINDOW_SECONDS', flag: '--inbound-dedupe-window-seconds <n>', default: '259200', doc: 'How long an inbound event id is remembered for deduplication, for inbound endpoints that set no dedupe_window_seconds (default 3 days: Stripe retries for up to 3 days).', parse: int(0, 30 * 86400) },
   { key: 'inboundRetentionSeconds', env: 'HOOKBRIDGE_INBOUND_RETENTION_SECONDS', flag: '--inbound-retention-seconds <n>', default: '604800', doc: 'How long pull- and cli-mode events stay available (acknowledged or not), for inbound endpoints that set no retention_seconds.', parse: int(60, 365 * 86400) },
@@ -108,6 +111,9 @@ export const SETTINGS: SettingDef[] = [
     return raw;
   } },
   { key: 'maxPayloadBytes', env: 'HOOKBRIDGE_MAX_PAYLOAD_BYTES', flag: '--max-payload-bytes <n>', default: '1048576', doc: 'Largest message payload (serialized JSON bytes) accepted; larger requests get 413 payload_too_large.', parse: int(1024, 64 * 1024 * 1024) },
+  { key: 'maxHeaderBytes', env: 'HOOKBRIDGE_MAX_HEADER_BYTES', flag: '--max-header-bytes <n>', default: '16384', doc: 'Largest request line plus headers accepted, in bytes; larger requests get 431 headers_too_large and their connection is closed.', parse: int(1024, 1024 * 1024) },
+  { key: 'headersTimeoutMs', env: 'HOOKBRIDGE_HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms <n>', default: '10000', doc: 'Most time a client may take to send the request line and headers, counted from the first byte (from the connection\'s start for a new connection). Slower clients (slowloris) get 408 request_timeout and are disconnected.', parse: int(100, 600_000) },
+  { key: 'requestTimeoutMs', env: 'HOOKBRIDGE_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms <n>', default: '30000', doc: 'Most time a client may take to send a whole request, body included (at least HOOKBRIDGE_HEADERS_TIMEOUT_MS); then 408 request_timeout. It bounds receiving only: answers may take longer, so long-polls (wait up to 60 s) and WebSocket streams are not cut.', parse: int(100, 3_600_000) },
   { key: 'apiRateLimitPerMinute', env: 'HOOKBRIDGE_API_RATE_LIMIT_PER_MINUTE', flag: '--api-rate-limit-per-minute <n>', default: '0', doc: 'Default per-project API request limit (0 = unlimited); a project can set its own api_rate_limit_per_minute. Over the limit: 429 rate_limited with Retry-After.', parse: int(0, 10_000_000) },
   { key: 'leaseSeconds', env: 'HOOKBRIDGE_LEASE_SECONDS', flag: '--lease-seconds <n>', default: '30', doc: 'How long a claimed delivery stays with its worker; a delivery whose worker died is claimed again after it. Always at least twice the endpoint timeout + 10 s (a claimed delivery may wait for one attempt of its endpoint before its own).', parse: int(1, 3600) },
   { key: 'defaultTimeoutMs', env: 'HOOKBRIDGE_DEFAULT_TIMEOUT_MS', flag: '--default-timeout-ms <n>', default: '15000', doc: 'Timeout of one delivery attempt (connect + response headers + first 16 KiB of body) for endpoints without timeout_ms (1000–30000).', parse: int(1000, 30000) },
@@ -140,6 +146,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<
   if (partial.role !== 'all' && !partial.databaseUrl) {
     // The embedded store belongs to one process, so API and worker cannot be split with it.
     throw new ConfigError(`HOOKBRIDGE_ROLE=${partial.role} needs HOOKBRIDGE_DATABASE_URL (the embedded store serves one process that is both)`);
+  }
+  if (partial.requestTimeoutMs! < partial.headersTimeoutMs!) {
+    // The headers are part of the request: a shorter whole-request limit would make the other moot.
+    throw new ConfigError(`HOOKBRIDGE_REQUEST_TIMEOUT_MS (${partial.requestTimeoutMs}) must be at least HOOKBRIDGE_HEADERS_TIMEOUT_MS (${partial.headersTimeoutMs})`);
   }
   if (partial.databaseUrl && !partial.masterKey) {
     // With a shared database, every process must encrypt and decrypt secrets with the same key,

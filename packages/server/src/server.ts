@@ -75,6 +75,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // A worker-only process serves its health checks and nothing else.
       routes: config.role === 'worker' ? 'health' : 'all',
       maxPayloadBytes: config.maxPayloadBytes,
+      maxHeaderBytes: config.maxHeaderBytes,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
       apiRateLimitPerMinute: config.apiRateLimitPerMinute,
       allowPrivateNetworks: config.allowPrivateNetworks,
       forwardAllowNetworks: config.forwardAllowNetworks,

@@ -16,6 +16,9 @@ describe('config', () => {
     expect(c.leaseSeconds).toBe(30);
     expect(c.throttleMinDelaySeconds).toBe(60);
     expect(c.defaultTimeoutMs).toBe(15000);
+    expect(c.maxHeaderBytes).toBe(16384);
+    expect(c.headersTimeoutMs).toBe(10000);
+    expect(c.requestTimeoutMs).toBe(30000);
   });
 
   it('takes flags over env over defaults', () => {
@@ -33,6 +36,8 @@ describe('config', () => {
     expect(() => loadConfig({ HOOKBRIDGE_LOG_LEVEL: 'loud' })).toThrow(/HOOKBRIDGE_LOG_LEVEL/);
     expect(() => loadConfig({ HOOKBRIDGE_DEFAULT_TIMEOUT_MS: '60000' })).toThrow(/1000 to 30000/);
     expect(() => loadConfig({ HOOKBRIDGE_DATABASE_URL: 'mysql://x' })).toThrow(/postgres:\/\//);
+    expect(() => loadConfig({ HOOKBRIDGE_HEADERS_TIMEOUT_MS: '20000', HOOKBRIDGE_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/at least HOOKBRIDGE_HEADERS_TIMEOUT_MS/);
+    expect(() => loadConfig({ HOOKBRIDGE_MAX_HEADER_BYTES: '100' })).toThrow(/HOOKBRIDGE_MAX_HEADER_BYTES/);
   });
 
   it('splits API and worker only on PostgreSQL', () => {

@@ -19,7 +19,7 @@ import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { ProjectCache } from './project-cache.js';
-import { installErrorHandling } from './errors.js';
+import { answerClientError, installErrorHandling } from './errors.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -38,6 +38,12 @@ export interface AppDeps {
   /** 'health': only /healthz and /readyz (a worker-role process). Default 'all'. */
   routes?: 'all' | 'health';
   maxPayloadBytes: number;
+  /** Largest request line + headers (Node's maxHeaderSize); more → 431. */
+  maxHeaderBytes: number;
+  /** Time to receive the request line and headers (slowloris guard); then 408 and closed. */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included; answering may take longer (long-polls). */
+  requestTimeoutMs: number;
   apiRateLimitPerMinute: number;
   allowPrivateNetworks: CidrList;
   /** Where inbound endpoints may forward to (DESIGN.md §7). */
@@ -65,6 +71,22 @@ export interface AppDeps {
 
 export type App = FastifyInstance;
 
+/** One route the app serves (the HEAD twins Fastify adds to GET routes are left out). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  /** Needs no API key. */
+  public: boolean;
+  websocket: boolean;
+}
+
+const routeLists = new WeakMap<object, RouteInfo[]>();
+
+/** Every route of an app built by buildApp, so that tests can prove they cover each one. */
+export function routesOf(app: App): RouteInfo[] {
+  return [...(routeLists.get(app) ?? [])];
+}
+
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (ajv: Ajv) => Ajv;
 
@@ -85,16 +107,45 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Per-request access logs would dominate the log at webhook volumes; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Slow clients (slowloris) must not hold connections: Node checks the header and request
+    // deadlines every connectionsCheckingInterval (30 s by default), so check often enough that
+    // they hold within a second. requestTimeout ends when the request is received, so long-polls
+    // and WebSocket streams may run longer; the idle socket timeout stays off for the same reason.
+    requestTimeout: deps.requestTimeoutMs,
+    http: {
+      headersTimeout: deps.headersTimeoutMs,
+      requestTimeout: deps.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(deps.headersTimeoutMs / 4))),
+      maxHeaderSize: deps.maxHeaderBytes,
+      // Node's own refusal of an HTTP/1.1 request without Host is an empty 400: made below instead.
+      requireHostHeader: false,
+    },
+    clientErrorHandler: answerClientError,
     // Errors the router raises before any route or hook runs; without this they bypass the error
     // handler and answer in Fastify's own shape.
-    frameworkErrors: (err, _request, reply: FastifyReply) => {
+    frameworkErrors: (err, request, reply: FastifyReply) => {
+      // No hook runs here, so an upgrade request's socket would stay open once answered: close it.
+      if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket?.destroy());
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.status(404).send({ error: { code: 'not_found', message: 'not found (the id is too long)' } });
       if (err.code === 'FST_ERR_BAD_URL') return reply.status(400).send({ error: { code: 'invalid_request', message: 'the URL path is not valid (bad percent-encoding)' } });
       return reply.status(400).send({ error: { code: 'invalid_request', message: err.message } });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routes: RouteInfo[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: r.url, public: r.config?.public === true, websocket: r.websocket === true });
+    }
+  });
+
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+
+  // Node answers an Expect other than 100-continue with an empty 417; a server may ignore it
+  // instead (RFC 9110 §10.1.1), so the request is served (or refused) like any other.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
 
   // Action routes (POST …/pause) carry no body; accept an empty JSON body rather than fail on it.
   const defaultJson = app.getDefaultJsonParser('error', 'error');
@@ -126,6 +177,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Before auth: its onRequest hook marks upgrade requests, so that a refused upgrade (401) gets
   // its socket closed; registered after auth, the refusal would leave the socket open.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // After the plugin's hook (which marks upgrades, so that their sockets are closed once answered),
+  // before auth. HTTP/1.1 requires Host (RFC 9112 §3.2). Any route can be asked to upgrade; ws
+  // refuses a handshake it cannot take (Upgrade: h2c, no key) in text/html.
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) throw new ApiError('invalid_request', 'the Host header is required');
+    const problem = request.ws ? handshakeProblem(request.method, request.headers) : null;
+    if (problem) throw new ApiError('invalid_request', problem);
+  });
   const projectCache = new ProjectCache(deps.store);
   installAuth(app, deps.store, projectCache, deps.apiRateLimitPerMinute);
 
@@ -156,6 +215,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/** What ws's handleUpgrade would refuse in a WebSocket handshake, or null. */
+function handshakeProblem(method: string, h: Record<string, string | string[] | undefined>): string | null {
+  if (method !== 'GET') return 'only GET requests can be upgraded';
+  if (String(h.upgrade).toLowerCase() !== 'websocket') return 'only upgrades to WebSocket are supported';
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(String(h['sec-websocket-key']))) return 'missing or invalid Sec-WebSocket-Key header';
+  if (!['8', '13'].includes(String(h['sec-websocket-version']))) return 'missing or invalid Sec-WebSocket-Version header';
+  return null;
 }
 
 export interface RouteOptions {

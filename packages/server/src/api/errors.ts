@@ -3,6 +3,8 @@
  * one place. Anything unexpected becomes 500 internal_error and is logged; nothing a client sends
  * should ever land there.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ApiError } from '../core/errors.js';
 
@@ -34,12 +36,20 @@ const BY_FASTIFY_CODE: Record<string, [number, string, string]> = {
 const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 const STORE_DOWN_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
-export function isStoreUnavailable(err: unknown): boolean {
+/** Whether the error or one of its causes passes `test`. */
+function someCause(err: unknown, test: (e: { code?: string; message?: string }) => boolean): boolean {
   for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (STORE_DOWN_CODES.has(e.code ?? '') || STORE_DOWN_MESSAGES.test(e.message ?? '')) return true;
+    if (test(e)) return true;
   }
   return false;
 }
+
+export function isStoreUnavailable(err: unknown): boolean {
+  return someCause(err, (e) => STORE_DOWN_CODES.has(e.code ?? '') || STORE_DOWN_MESSAGES.test(e.message ?? ''));
+}
+
+/** PostgreSQL text cannot hold U+0000 (SQLSTATE 22021; 22P05 for the \u0000 escape): the client sent it. */
+const isNulCharacter = (err: unknown) => someCause(err, (e) => e.code === '22021' || e.code === '22P05');
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
@@ -64,6 +74,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       return reply.status(status).send({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: err.message } });
     }
+    if (isNulCharacter(err)) {
+      return reply.status(400).send({ error: { code: 'invalid_request', message: 'text must not contain the NUL character (U+0000)' } });
+    }
     if (isStoreUnavailable(err)) {
       // Nothing was acknowledged; the client should simply try again shortly.
       request.log.warn({ err }, 'store unavailable');
@@ -79,4 +92,26 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
   });
+}
+
+/**
+ * Fastify's clientErrorHandler: what Node's HTTP parser refuses before any route runs (headers
+ * over the size limit, a request not received within the timeouts, bytes that are not HTTP),
+ * answered in the API's error shape; then the connection is closed. Only the error code is
+ * logged: the error carries the raw bytes received (rawPacket), Authorization header included.
+ */
+export function answerClientError(this: FastifyInstance, err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, code, message } =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ApiError('request_timeout', 'the request was not received in time')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new ApiError('headers_too_large', 'the request headers are too large')
+        : new ApiError('invalid_request', 'the request is not valid HTTP');
+  this.log.debug({ code: err.code }, 'client error before routing');
+  if (socket.writable) {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_expired'
   | 'payload_too_large'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'url_not_allowed'
   | 'rate_limited'
@@ -28,12 +30,17 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_expired: 410,
   payload_too_large: 413,
+  request_timeout: 408,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   url_not_allowed: 422,
   rate_limited: 429,
   store_unavailable: 503,
   internal_error: 500,
 };
+
+/** Every code with its HTTP status (tests check answers against it). */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = STATUS;
 
 export class ApiError extends Error {
   readonly status: number;

@@ -65,10 +65,13 @@ export function sourceAllowed(source: string, allowed: CidrList | null): boolean
   return allowed === null || addressInList(source, allowed);
 }
 
-/** A body is kept as text when it is valid UTF-8 (so it reads well in the API), else as base64. */
+/**
+ * A body is kept as text when it is valid UTF-8 (so it reads well in the API), else as base64;
+ * also when it holds a NUL byte, which PostgreSQL text cannot store.
+ */
 export function encodeBody(body: Buffer): { payload: string; encoding: 'base64' | null } {
   const text = body.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(body) ? { payload: text, encoding: null } : { payload: body.toString('base64'), encoding: 'base64' };
+  return Buffer.from(text, 'utf8').equals(body) && !body.includes(0) ? { payload: text, encoding: null } : { payload: body.toString('base64'), encoding: 'base64' };
 }
 
 /** The exact bytes received, back from what encodeBody stored. */

@@ -41,12 +41,17 @@ interface Seen {
   sourceIp: string;
 }
 
+/** Content-Type headers set aside while the body is read (see the onRequest hook below). */
+const contentTypes = new WeakMap<FastifyRequest, string>();
+
 function flatHeaders(req: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
+  const contentType = contentTypes.get(req);
+  if (contentType !== undefined) out['content-type'] = contentType;
   return out;
 }
 
@@ -71,6 +76,15 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
   // signatures are computed over exactly those bytes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxPayloadBytes }, (_req, body, done) => done(null, body));
+  // Fastify answers 415 to a Content-Type that is not a valid media type ("", "json", ";") before
+  // any parser runs, the catch-all too; so the header is set aside while the body is read and put
+  // back in the headers that are stored and forwarded.
+  app.addHook('onRequest', async (req) => {
+    const contentType = req.headers['content-type'];
+    if (contentType === undefined) return;
+    contentTypes.set(req, contentType);
+    delete req.headers['content-type'];
+  });
 
   /** What a refusal records and answers; headers and source as `seen` computed them. */
   const refuse = async (reply: FastifyReply, e: InboundEndpoint, reason: Refusal, seen: Seen, bodyBytes: number) => {
@@ -118,11 +132,11 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       if (challenge !== null) return reply.status(200).send({ challenge });
     }
 
-    const dedupeKey = idempotencyKey(e, headers) ?? eventIdOf(e.verification, ingest);
+    const dedupeKey = storable(idempotencyKey(e, headers) ?? eventIdOf(e.verification, ingest));
     const result = await store.inboundEvents.accept(e, {
       headers: forwardableHeaders(headers, credentialHeadersOf(e.verification)),
       body,
-      eventType: eventTypeOf(e.verification, ingest),
+      eventType: storable(eventTypeOf(e.verification, ingest)),
       sourceIp,
       dedupeKey,
       dedupeWindowMs: (e.dedupeWindowSeconds ?? opts.dedupeWindowSeconds) * 1000,
@@ -134,6 +148,9 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     return reply.status(e.ingestResponseCode).send({ id: result.id });
   });
 }
+
+/** Ids and types read from the body are stored as text, which in PostgreSQL cannot hold U+0000. */
+const storable = (s: string | null) => s?.replaceAll('\u0000', '\ufffd') ?? null;
 
 /** The first of the endpoint's idempotency headers the request carries. */
 function idempotencyKey(e: InboundEndpoint, headers: Record<string, string>): string | null {
