@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 
-const PROCESS_TESTS = ['test/process.test.ts', 'test/bench-smoke.test.ts'];
+const PROCESS_TESTS = ['test/process.test.ts', 'test/bench-smoke.test.ts', 'test/cli.test.ts', 'test/listen.test.ts'];
 const POSTGRES_ONLY = ['test/roles.test.ts', 'test/migrate-store.test.ts'];
 const POSTGRES_PROCESS_TESTS = ['test/multi-worker.test.ts', 'test/worker-crash.test.ts', 'test/scale-out.test.ts', 'test/postgres-outage.test.ts'];
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { copyStore } from '../store/copy-store.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 
 /**
  * `hookbridge migrate-store`: moves a deployment from the embedded store to PostgreSQL. The
@@ -30,6 +29,8 @@ Example:
       let to: Store | undefined;
       try {
         const config = loadConfig({ ...process.env, HOOKBRIDGE_DATABASE_URL: flags.to }, { dataDir: flags.dataDir });
+        // Loaded only when this command runs, so the client commands start fast.
+        const [{ Store }, { copyStore }] = await Promise.all([import('../store/store.js'), import('../store/copy-store.js')]);
         // The source's master key is the one in its data dir (or HOOKBRIDGE_SOURCE_MASTER_KEY).
         from = await Store.openEmbedded({ dataDir: config.dataDir, masterKey: process.env.HOOKBRIDGE_SOURCE_MASTER_KEY });
         to = await Store.openPostgres({ dataDir: config.dataDir, databaseUrl: flags.to, masterKey: config.masterKey, dbPoolSize: 2 });

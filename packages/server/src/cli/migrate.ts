@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { Store } from '../store/store.js';
 
 /**
  * `hookbridge migrate`: brings the store's schema up to date and exits. `serve` does this on
@@ -16,6 +15,7 @@ export function registerMigrate(program: Command): void {
     .action(async (flags: { dataDir?: string; databaseUrl?: string }) => {
       try {
         const config = loadConfig(process.env, flags);
+        const { Store } = await import('../store/store.js'); // loaded only when this command runs
         const store = await Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, masterKey: config.masterKey, dbPoolSize: 1 });
         await store.close();
         process.stdout.write(`schema is up to date (${config.databaseUrl ? 'PostgreSQL' : config.dataDir})\n`);

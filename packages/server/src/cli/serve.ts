@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, SETTINGS, type Config } from '../config.js';
-import { DataDirLockedError } from '../store/sqlite.js';
-import { startServer } from '../server.js';
 
 type FlagValues = Partial<Record<keyof Config, string>>;
 
@@ -32,6 +30,9 @@ Examples:
       }
       throw e;
     }
+    // The server (Fastify, the store, the worker) is loaded only when `serve` runs, so the client
+    // commands start in a fraction of the time.
+    const [{ startServer }, { DataDirLockedError }] = await Promise.all([import('../server.js'), import('../store/sqlite.js')]);
     let server;
     try {
       server = await startServer(config);
