@@ -204,6 +204,11 @@ describe.sequential('hookbridge CLI', () => {
     const broken = await cli(['endpoints', 'list'], { env: env() });
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain(file);
+    // login repairs it: a warning, then a good file.
+    const repaired = await cli(['login', '--url', ctx.server.url, '--api-key', ADMIN_KEY], { env: env() });
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stderr).toContain('it will be replaced');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ url: ctx.server.url, api_key: ADMIN_KEY });
   });
 
   it('verify: ok for a real delivery (body from stdin too), invalid for a tampered body or a wrong secret', async () => {

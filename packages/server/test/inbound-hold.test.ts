@@ -128,6 +128,10 @@ describe('cli mode stream', () => {
     const ids = [await ingest(ep, '{"a":1}'), await ingest(ep, '{"a":2}'), await ingest(ep, '{"a":3}')];
     const l = await listen(ep, (f) => f.id !== ids[1]);
     await waitUntil(() => l.frames.length >= 3, 5000, 'three events');
+    // Acks are recorded asynchronously; one still in flight when the socket closes is lost (the
+    // event comes again: at least once), so wait for both before reconnecting.
+    const acked = async (id: string) => (await s.api.get(`/v1/inbound-events/${id}`)).body.acked_at !== null;
+    await waitUntil(async () => (await acked(ids[0])) && (await acked(ids[2])), 5000, 'the two acks recorded');
     await l.close();
     const l2 = await listen(ep);
     await waitUntil(() => l2.frames.length >= 1, 5000, 'the unacknowledged event');
@@ -162,6 +166,29 @@ describe('cli mode stream', () => {
     expect(await attemptsOf(third)).toMatchObject([{ status_code: 200, duration_ms: 5, outcome: 'succeeded' }]);
     const twice = await s.api.post(`/v1/inbound-endpoints/${ep.id}/events/ack`, { ids: [third], results: [{ id: third, status_code: 200, latency_ms: 5 }] });
     expect(twice.status).toBe(400);
+  });
+
+  it('refuses an ack whose result is out of bounds, and keeps no attempt for it', async () => {
+    const ep = await holding('cli');
+    const id = await ingest(ep, '{"b":1}');
+    const l = await listen(ep, () => false);
+    await waitUntil(() => l.frames.length >= 1, 5000, 'the event');
+    l.ws.send(JSON.stringify({ type: 'ack', id, status_code: 200, latency_ms: 9e15 }));
+    await waitUntil(() => l.frames.some((f) => f.type === 'error'), 5000, 'the error frame');
+    expect(l.frames.find((f) => f.type === 'error')).toMatchObject({ code: 'invalid_request' });
+    await l.close();
+    expect((await s.api.get(`/v1/inbound-events/${id}/attempts`)).body.data).toEqual([]);
+    expect((await s.api.get(`/v1/inbound-events/${id}`)).body.acked_at).toBeNull();
+  });
+
+  it('ends an open stream when its key is revoked (4401), as it would refuse any other request', async () => {
+    const ep = await holding('cli');
+    const key = (await s.api.post('/v1/api-keys', { label: 'stream' })).body;
+    const l = await listen(ep, () => true, key.key);
+    const closed = new Promise<number>((resolve) => l.ws.once('close', (code) => resolve(code)));
+    expect((await s.api.delete(`/v1/api-keys/${key.id}`)).status).toBe(204);
+    expect(await closed).toBe(4401);
+    expect(l.frames.at(-1)).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 
   it('refuses a stream without a valid key', async () => {

@@ -33,8 +33,8 @@ interface Listener {
   ready: { ingest_url: string; endpoint_id: string };
 }
 
-async function startListen(args: string[], baseUrl = server.url): Promise<Listener> {
-  const child = spawn(process.execPath, [path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js'), 'listen', '--forward-to', local.url, '--json', '--server', baseUrl, '--api-key', ADMIN_KEY, ...args], {
+async function startListen(args: string[], baseUrl = server.url, key = ADMIN_KEY): Promise<Listener> {
+  const child = spawn(process.execPath, [path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js'), 'listen', '--forward-to', local.url, '--json', '--server', baseUrl, '--api-key', key, ...args], {
     env: { ...process.env, HOOKBRIDGE_CONFIG_FILE: path.join(server.dataDir, 'no-cli-config.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -131,6 +131,15 @@ describe.sequential('hookbridge listen', () => {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
     }
+  });
+
+  it('stops, saying why, when its key is revoked while it listens', async () => {
+    const key = (await server.api.post('/v1/api-keys', { label: 'listen' })).body;
+    const l = await startListen(['--name', 'revoked'], server.url, key.key);
+    const exited = new Promise<number | null>((r) => l.child.once('exit', (code) => r(code)));
+    expect((await server.api.delete(`/v1/api-keys/${key.id}`)).status).toBe(204);
+    expect(await exited).toBe(3);
+    expect(l.stderr()).toMatch(/refused the API key/);
   });
 
   it('stops with a clear message and a non-zero exit code when the key is refused', async () => {

@@ -107,7 +107,7 @@ function endpointOptions(cmd: Command): Command {
     .option('--event-type <type...>', 'only these event types (repeat or comma-separate; none = all)', collect)
     .option('--channel <channel...>', 'only messages sharing one of these channels', collect)
     .option('--description <text>', 'a note for people')
-    .option('-H, --header <header>', "extra request header 'Name: value' (repeatable)", collectHeader)
+    .option('-H, --header <header>', "extra request header 'Name: value' (repeatable; on update the list replaces all of the endpoint's headers: values read back [redacted], so give every one)", collectHeader)
     .option('--rate-limit <rps>', 'most deliveries per second', intOption('--rate-limit', 1, 100_000))
     .option('--timeout-ms <ms>', 'per-attempt timeout (1000–30000)', intOption('--timeout-ms', 1000, 30_000))
     .option('--retry-schedule <seconds>', 'waits after the first attempt, e.g. 5,60,600 ("default": project default)', numberList('--retry-schedule'))

@@ -22,6 +22,8 @@ const DEFAULT_NAME = 'hookbridge listen';
 const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 const POLL_WAIT_SECONDS = 25;
 const MAX_BACKOFF_MS = 30_000;
+/** Longer than two of the server's 30-second pings without a word: the connection is dead. */
+const SILENCE_MS = 75_000;
 
 interface StreamEvent {
   id: string;
@@ -32,7 +34,8 @@ interface StreamEvent {
   created_at: string;
 }
 
-interface LocalResult {
+/** What the local server answered, as the ack frame and POST …/events/ack carry it. */
+interface AckResult {
   id: string;
   status_code: number | null;
   latency_ms: number;
@@ -89,7 +92,7 @@ async function listen(ctx: Ctx, opts: ListenOptions): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  const replay = async (event: StreamEvent): Promise<LocalResult> => {
+  const replay = async (event: StreamEvent): Promise<AckResult> => {
     say.event(event);
     const result = await replayLocally(event, opts.forwardTo, opts.timeoutMs);
     say.result(event, result);
@@ -146,7 +149,7 @@ function verificationOf(opts: ListenOptions): Record<string, unknown> {
 
 // --- replaying to the local server ---------------------------------------------------------------
 
-async function replayLocally(event: StreamEvent, url: string, timeoutMs: number): Promise<LocalResult> {
+async function replayLocally(event: StreamEvent, url: string, timeoutMs: number): Promise<AckResult> {
   const headers = Object.fromEntries(Object.entries(event.headers).filter(([name]) => !HOP_HEADERS.has(name.toLowerCase())));
   const body = event.body_encoding === 'base64' ? Buffer.from(event.body, 'base64') : event.body;
   const started = performance.now();
@@ -164,24 +167,34 @@ async function replayLocally(event: StreamEvent, url: string, timeoutMs: number)
 // --- transports ----------------------------------------------------------------------------------
 
 type Ended =
+  /** worked: it was connected (or stopped on purpose); failed: it never got going. */
   | { kind: 'worked' | 'failed'; reason: string }
   /** The upgrade got an HTTP answer that is not about the key or the endpoint: a proxy in the way. */
   | { kind: 'blocked'; reason: string }
   /** The server said no for good (bad key, endpoint gone): stop. */
   | { kind: 'refused'; error: Error };
 
-type Replay = (event: StreamEvent) => Promise<LocalResult>;
+type Replay = (event: StreamEvent) => Promise<AckResult>;
 
 function streamOverWebSocket(ctx: Ctx, endpointId: string, replay: Replay, stopped: AbortSignal): Promise<Ended> {
   const url = `${ctx.conn.url.replace(/^http/, 'ws')}/v1/inbound-endpoints/${encodeURIComponent(endpointId)}/stream`;
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ctx.conn.apiKey}` } });
     let opened = false;
+    let closed = false;
     // One event at a time, in the order they come: the local server sees them as they were sent.
     let line = Promise.resolve();
     const onStop = () => ws.close(1000, 'bye');
     stopped.addEventListener('abort', onStop, { once: true });
+    // The server pings every 30 s; silence for longer than two of those is a dead connection
+    // (sleep, a NAT that forgot it) that no FIN will ever announce.
+    let watchdog: NodeJS.Timeout | undefined;
+    const heard = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => ws.terminate(), SILENCE_MS);
+    };
     const end = (e: Ended) => {
+      clearTimeout(watchdog);
       stopped.removeEventListener('abort', onStop);
       resolve(e);
     };
@@ -192,12 +205,20 @@ function streamOverWebSocket(ctx: Ctx, endpointId: string, replay: Replay, stopp
         const status = res.statusCode ?? 0;
         const body = parseError(text);
         if ([401, 403, 404, 409].includes(status)) end({ kind: 'refused', error: new HookbridgeApiError({ status, code: body?.code ?? `http_${status}`, message: body?.message ?? `HTTP ${status}` }) });
+        // Hookbridge itself saying "not now" (503 while it restarts, 429): try the WebSocket again.
+        else if (body?.code) end({ kind: 'failed', reason: `HTTP ${status} ${body.code}` });
+        // Anything else answered the upgrade: a proxy in the way.
         else end({ kind: 'blocked', reason: `HTTP ${status}` });
         ws.terminate();
       });
     });
-    ws.on('open', () => (opened = true));
+    ws.on('open', () => {
+      opened = true;
+      heard();
+    });
+    ws.on('ping', heard);
     ws.on('message', (data) => {
+      heard();
       let frame: { type?: string } & Partial<StreamEvent> & { code?: string; message?: string };
       try {
         frame = JSON.parse(data.toString());
@@ -208,13 +229,23 @@ function streamOverWebSocket(ctx: Ctx, endpointId: string, replay: Replay, stopp
       if (frame.type !== 'event' || typeof frame.id !== 'string') return;
       const event = frame as StreamEvent;
       line = line.then(async () => {
+        // Once the connection is gone its ack could not be sent: the event comes again on the
+        // next connection, so replaying it now would only make a duplicate.
+        if (closed || stopped.aborted) return;
         const result = await replay(event);
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', ...result }));
       });
     });
     ws.on('error', () => undefined); // 'close' follows and says what happened
     ws.on('close', (code, reason) => {
-      void line.then(() => end({ kind: opened ? 'worked' : 'failed', reason: opened ? `closed ${code}${reason.length ? ` ${reason}` : ''}` : 'cannot connect' }));
+      closed = true;
+      const why = reason.toString();
+      // The server ends a stream whose key was revoked (4401) or whose endpoint went away (4404).
+      if (code === 4401 || code === 4404) {
+        const status = code === 4401 ? 401 : 404;
+        return void line.then(() => end({ kind: 'refused', error: new HookbridgeApiError({ status, code: why || `http_${status}`, message: code === 4401 ? 'the API key was revoked' : 'the inbound endpoint was deleted' }) }));
+      }
+      void line.then(() => end({ kind: opened ? 'worked' : 'failed', reason: opened ? `closed ${code}${why ? ` ${why}` : ''}` : 'cannot connect' }));
     });
   });
 }
@@ -228,7 +259,7 @@ async function streamByPolling(client: HookbridgeClient, endpointId: string, rep
       const page = await client.request<{ data: StreamEvent[] }>('GET', `${path}/events`, { query: { wait: POLL_WAIT_SECONDS, limit: 50 }, signal: stopped });
       worked = true;
       if (page.data.length === 0) continue;
-      const results: LocalResult[] = [];
+      const results: AckResult[] = [];
       for (const event of page.data) results.push(await replay(event));
       await client.request('POST', `${path}/events/ack`, { body: { results } });
     }
@@ -255,7 +286,7 @@ function lineWriter(json: boolean) {
     event(e: StreamEvent) {
       if (json) emit({ type: 'event', id: e.id, event_type: e.event_type, created_at: e.created_at });
     },
-    result(e: StreamEvent, r: LocalResult) {
+    result(e: StreamEvent, r: AckResult) {
       if (json) return emit({ type: 'result', ...r });
       const ok = r.status_code !== null && r.status_code >= 200 && r.status_code < 300;
       const status = r.status_code === null ? c.red(`error: ${r.error}`) : ok ? c.green(String(r.status_code)) : c.red(String(r.status_code));

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { HookbridgeClient } from '@hookbridge/sdk';
 import { VERSION } from '../version.js';
 import { localAction } from './api.js';
-import { CLIENT_ENV, UsageError, configFilePath, readConfigFile, resolveConnection, writeConfigFile } from './config-file.js';
+import { CLIENT_ENV, DEFAULT_URL, UsageError, configFilePath, normalizeUrl, readConfigFile, writeConfigFile, type SavedConfig } from './config-file.js';
 import { readStdin } from './input.js';
-import { out, printJson } from './output.js';
+import { notice, out, printJson } from './output.js';
 import type { Page } from './output.js';
 
 /**
@@ -35,7 +35,14 @@ Examples:
     .action(
       localAction(async (_args, opts) => {
         const file = configFilePath();
-        const url = resolveConnection({ server: opts.url }).url;
+        // login is how a broken config file gets repaired, so a broken one is only warned about.
+        let previous: SavedConfig = {};
+        try {
+          previous = readConfigFile(file);
+        } catch (e) {
+          notice(`hookbridge: ${(e as Error).message}; it will be replaced`);
+        }
+        const url = normalizeUrl(opts.url ?? process.env[CLIENT_ENV.url] ?? previous.url ?? DEFAULT_URL);
         let key: string | undefined = opts.apiKey ?? process.env[CLIENT_ENV.apiKey];
         if (!key && !process.stdin.isTTY) key = (await readStdin()).toString('utf8').trim();
         if (!key) throw new UsageError(`give the API key with --api-key, ${CLIENT_ENV.apiKey} or on stdin`);
@@ -46,7 +53,6 @@ Examples:
         const mine = keys.data.find((k) => key!.startsWith(k.prefix));
         const projectId = mine?.project_id ?? keys.data[0]?.project_id ?? null;
 
-        const previous = readConfigFile(file);
         writeConfigFile({ ...previous, url, api_key: key }, file);
         if (opts.json) return printJson({ url, project_id: projectId, admin: mine?.admin ?? null, config_file: file });
         const who = projectId ? ` (project ${projectId}${mine?.admin ? ', admin key' : ''})` : '';

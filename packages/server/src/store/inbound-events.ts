@@ -215,6 +215,9 @@ export class InboundEventRepository {
       const now = Date.now();
       let acked = 0;
       for (const r of results) {
+        // Two acks of one event at once (two listen processes, API processes on PostgreSQL) must
+        // not make two deliveries or two attempts with one number.
+        await this.dialect.serialize(trx, `local-result:${r.id}`);
         const event = await trx.selectFrom('messages').select(['event_type', 'acked_at']).where('inbound_endpoint_id', '=', endpoint.id).where('id', '=', r.id).executeTakeFirst();
         if (!event) continue;
         if (event.acked_at === null) {

@@ -14,14 +14,37 @@ import { invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import type { InboundEndpoint } from '../../core/model.js';
 import { HUB_POLL_MS } from '../../inbound/hub.js';
 import type { RouteOptions } from '../app.js';
-import { inboundEventJson } from '../inbound-schemas.js';
+import { inboundEventJson, MAX_LOCAL_LATENCY_MS } from '../inbound-schemas.js';
+import type { LocalResult } from '../../store/inbound-events.js';
 
 const BATCH = 100;
 /** A client this far behind (bytes queued) is not sent more until it catches up. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
+/** How often the key and the endpoint are checked again while a stream is open. */
+const RECHECK_MS = 5000;
+/** Ping interval; a peer that misses one pong is dropped. */
+export const HEARTBEAT_MS = 30_000;
+
+/** The local result an ack frame carries, or null when it is out of bounds. */
+function localResultFrom(f: { id?: unknown; status_code?: unknown; latency_ms?: unknown; error?: unknown }): LocalResult | null {
+  const status = f.status_code;
+  const latency = f.latency_ms;
+  const statusOk = status === null || (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599);
+  const latencyOk = Number.isInteger(latency) && (latency as number) >= 0 && (latency as number) <= MAX_LOCAL_LATENCY_MS;
+  if (!statusOk || !latencyOk || typeof f.id !== 'string') return null;
+  return { id: f.id, statusCode: status as number | null, latencyMs: latency as number, error: typeof f.error === 'string' ? f.error.slice(0, 1000) : null };
+}
 
 export const inboundStreamRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const { store, hub } = deps;
+
+  const stillAllowed = async (keyId: string, projectId: string, endpointId: string) => {
+    const key = await store.projects.getKey(keyId);
+    if (!key || key.revokedAt !== null) return { code: 'unauthorized', message: 'the API key was revoked' };
+    const now = await store.inboundEndpoints.get(projectId, endpointId);
+    if (!now || now.mode === 'forward') return { code: 'not_found', message: 'the inbound endpoint was deleted or no longer holds events' };
+    return null;
+  };
 
   /** The endpoint each accepted upgrade is for, found before the upgrade. */
   const streamed = new WeakMap<object, InboundEndpoint>();
@@ -56,18 +79,42 @@ export const inboundStreamRoutes: FastifyPluginAsync<RouteOptions> = async (app,
         if (frame.type !== 'ack' || typeof frame.id !== 'string') {
           return socket.send(JSON.stringify({ type: 'error', code: 'invalid_request', message: 'expected {"type":"ack","id":"ie_…"[,"status_code":200,"latency_ms":12]}' }));
         }
-        // With the local server's answer the ack is also kept as an attempt (hookbridge listen).
-        const { status_code: status, latency_ms: latency } = frame;
-        const withResult = (status === null || (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)) && Number.isInteger(latency) && (latency as number) >= 0;
-        const recorded = withResult
-          ? store.inboundEvents.recordLocalResults(e, [{ id: frame.id, statusCode: status as number | null, latencyMs: latency as number, error: typeof frame.error === 'string' ? frame.error : null }])
-          : store.inboundEvents.ack(e.id, [frame.id]);
+        // With the local server's answer the ack is also kept as an attempt (hookbridge listen),
+        // held to the same bounds as the results of POST …/events/ack.
+        const withResult = 'status_code' in frame || 'latency_ms' in frame;
+        const result = withResult ? localResultFrom(frame) : null;
+        if (withResult && !result) {
+          return socket.send(JSON.stringify({ type: 'error', code: 'invalid_request', message: 'status_code must be null or 100–599, latency_ms an integer 0–3600000' }));
+        }
+        const recorded = result ? store.inboundEvents.recordLocalResults(e, [result]) : store.inboundEvents.ack(e.id, [frame.id]);
         recorded.catch((err) => req.log.warn({ err }, 'could not record an ack; the event will be sent again'));
       });
 
+      // A dead peer (a laptop gone to sleep, a NAT that forgot the connection) sends no FIN: ping,
+      // and drop the connection when a pong does not come back before the next ping.
+      let alive = true;
+      socket.on('pong', () => (alive = true));
+      const heartbeat = setInterval(() => {
+        if (!alive) return void socket.terminate();
+        alive = false;
+        socket.ping();
+      }, HEARTBEAT_MS);
+      socket.on('close', () => clearInterval(heartbeat));
+
       void (async () => {
         let cursor: string | null = null;
+        let checkedAt = Date.now();
         while (open) {
+          // The key and the endpoint were checked at the upgrade; a revoked key or a deleted or
+          // changed endpoint must end the stream too, as it would end any other request.
+          if (Date.now() - checkedAt >= RECHECK_MS) {
+            checkedAt = Date.now();
+            const refusal = await stillAllowed(req.auth.keyId, req.auth.projectId, e.id);
+            if (refusal) {
+              socket.send(JSON.stringify({ type: 'error', code: refusal.code, message: refusal.message }));
+              return void socket.close(refusal.code === 'unauthorized' ? 4401 : 4404, refusal.code);
+            }
+          }
           if (socket.bufferedAmount < MAX_BUFFERED) {
             const retainedSince = Date.now() - (e.retentionSeconds ?? deps.inboundRetentionSeconds) * 1000;
             const page = await store.inboundEvents.pending(e.id, cursor, BATCH, retainedSince);
