@@ -1,5 +1,5 @@
 // The figures the reliability tests write (test-results/figures/<test>-<store>.json, one object
-// each) as Markdown: a table per test, a row per store. `writeReliabilityDocs` puts them between
+// each) as Markdown: a table per test, a column per store. `writeReliabilityDocs` puts them between
 // the generated-block markers of docs/RELIABILITY.md and leaves the hand-written text alone.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,10 +26,11 @@ export function renderFigures(dir) {
   const byTest = new Map();
   for (const f of all) byTest.set(f.name, [...(byTest.get(f.name) ?? []), f]);
   const out = [];
+  // A row per figure, a column per store: the stores side by side read as a comparison.
   for (const [name, rows] of byTest) {
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !['name', 'store', 'at'].includes(k));
-    out.push(`**${name}**`, '', `| store | ${keys.join(' | ')} |`, `|${' --- |'.repeat(keys.length + 1)}`);
-    for (const r of rows) out.push(`| ${r.store} | ${keys.map((k) => (k in r ? cell(r[k]) : '')).join(' | ')} |`);
+    out.push(`**${name}**`, '', `| figure | ${rows.map((r) => r.store).join(' | ')} |`, `|${' --- |'.repeat(rows.length + 1)}`);
+    for (const k of keys) out.push(`| ${k.replaceAll('_', ' ')} | ${rows.map((r) => (k in r ? cell(r[k]) : '')).join(' | ')} |`);
     out.push('', `<sub>${rows.map((r) => `${r.store}: ${r.at}`).join(' · ')}</sub>`, '');
   }
   return out.join('\n').trimEnd();
