@@ -4,9 +4,8 @@
  * delivered afterwards, none is lost or failed, and a `fifo` endpoint receives its messages in
  * publish order (only the head of the line is ever retried; nothing overtakes it).
  */
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, sleep, startTestServer, waitUntil, type TestServer } from '../test/helpers.js';
+import { freePort, sleep, startReceiver, startTestServer, waitUntil, type TestServer } from '../test/helpers.js';
 import { numberFromEnv, TEST_STORE, waitForQuiet, writeFigures } from './fleet.js';
 
 const MESSAGES = numberFromEnv('HOOKBRIDGE_RESILIENCE_OUTAGE_MESSAGES', 200);
@@ -25,21 +24,6 @@ interface Arrival {
   path: string;
   n: number;
   status: number;
-}
-
-/** A receiver on `port` that answers what `status()` says at the moment of each request. */
-async function receiverOn(port: number, status: () => number, arrivals: Arrival[]): Promise<http.Server> {
-  const s = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const code = status();
-      arrivals.push({ path: req.url ?? '', n: JSON.parse(Buffer.concat(chunks).toString()).n, status: code });
-      res.writeHead(code, { 'content-type': 'text/plain' }).end(code === 200 ? 'ok' : 'unavailable');
-    });
-  });
-  await new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
-  return s;
 }
 
 describe(`receiver outage (${TEST_STORE})`, () => {
@@ -73,7 +57,12 @@ describe(`receiver outage (${TEST_STORE})`, () => {
 
     const arrivals: Arrival[] = [];
     let healthy = false;
-    const receiver = await receiverOn(port, () => (healthy ? 200 : 503), arrivals);
+    const receiver = await startReceiver(port);
+    receiver.handle((req, res) => {
+      const status = healthy ? 200 : 503;
+      arrivals.push({ path: new URL(req.url, 'http://x').pathname, n: JSON.parse(req.body).n, status });
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'unavailable');
+    });
     try {
       await sleep(UNAVAILABLE_MS);
       healthy = true;
@@ -118,7 +107,7 @@ describe(`receiver outage (${TEST_STORE})`, () => {
         fifo_out_of_order: 0,
       });
     } finally {
-      await new Promise((r) => receiver.close(r));
+      await receiver.close();
     }
   });
 });

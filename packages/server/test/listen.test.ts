@@ -102,6 +102,30 @@ describe.sequential('hookbridge listen', () => {
     await kill(second);
   });
 
+  it('stops at Ctrl-C without working through its queued backlog; the rest comes on the next run', async () => {
+    const first = await startListen(['--name', 'backlog']);
+    await kill(first);
+    const ids: string[] = [];
+    for (let n = 20; n < 28; n++) ids.push(await providerPost(first.ready.ingest_url, n));
+    local.handle((_req, res) => setTimeout(() => res.writeHead(201).end('slow'), 300));
+    try {
+      const l = await startListen(['--name', 'backlog']);
+      await waitUntil(() => l.lines.some((x) => x.type === 'result'), 10_000, 'the first result');
+      const exited = new Promise<number | null>((r) => l.child.once('exit', (code) => r(code)));
+      l.child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const reached = () => ids.filter((_, i) => arrivedAtLocal(20 + i).length > 0).length;
+      await sleep(1000);
+      // The one answered, perhaps the one in flight at Ctrl-C; not the other six.
+      expect(reached()).toBeLessThanOrEqual(2);
+      const again = await startListen(['--name', 'backlog']);
+      await waitUntil(() => reached() === ids.length, 15_000, 'the rest of the backlog');
+      await kill(again);
+    } finally {
+      local.handle((_req, res) => res.writeHead(201, { 'content-type': 'text/plain' }).end('thanks'));
+    }
+  });
+
   it('long-polls where a proxy refuses the WebSocket upgrade, and with --transport poll', async () => {
     // A proxy that passes plain HTTP through and answers every upgrade with 502.
     const target = new URL(server.url);

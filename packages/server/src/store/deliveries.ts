@@ -164,7 +164,7 @@ function dueInLine(db: QueryCreator<Database>, excludeEndpointIds: string[]) {
 }
 
 // The statements of every attempt record (hot-query.ts).
-const insertAttempt = hotQuery((db, p: Insertable<AttemptsTable>) => db.insertInto('attempts').values({ ...p }));
+export const insertAttempt = hotQuery((db, p: Insertable<AttemptsTable>) => db.insertInto('attempts').values({ ...p }));
 const endpointStateById = hotQuery((db, p: { id: string }) => db.selectFrom('endpoints').select(['status', 'deleted_at']).where('id', '=', p.id));
 type RunUpdate = Pick<DeliveriesTable, 'id' | 'status' | 'next_attempt_at' | 'attempt_count' | 'run_attempts' | 'last_status_code' | 'last_error' | 'last_attempt_at' | 'updated_at'>;
 const finishAttemptRun = hotQuery((db, { id, ...p }: RunUpdate) =>

@@ -58,8 +58,23 @@ export class EndpointRepository {
     private readonly box: SecretBox,
   ) {}
 
-  /** Opens an endpoints.headers value (sealed at rest: see sealHeaders). */
-  readonly headersOf = (stored: string): Record<string, string> => openHeaders(this.box, stored);
+  private readonly openedHeaders = new Map<string, Record<string, string>>();
+
+  /**
+   * Opens an endpoints.headers value (sealed at rest: see sealHeaders). Every claimed delivery
+   * carries its endpoint's value, and a sealed value stays the same string until the headers
+   * change, so each is opened (AES-GCM) once rather than once per delivery.
+   */
+  readonly headersOf = (stored: string): Record<string, string> => {
+    if (stored === '{}') return {};
+    let opened = this.openedHeaders.get(stored);
+    if (!opened) {
+      if (this.openedHeaders.size >= 1000) this.openedHeaders.clear();
+      opened = openHeaders(this.box, stored);
+      this.openedHeaders.set(stored, opened);
+    }
+    return { ...opened };
+  };
 
   /**
    * Seals the headers of endpoints stored before headers were sealed at rest; run at open.

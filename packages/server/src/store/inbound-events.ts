@@ -7,7 +7,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { newId } from '../core/ids.js';
 import { encodeBody } from '../core/ingest-rules.js';
 import type { DeliveryStatus, InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
-import { fifoLineWaiting } from './deliveries.js';
+import { fifoLineWaiting, insertAttempt } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { StoreDialect } from './dialect.js';
 import { deliveryFromRow, json, newDeliveryRow, toPage } from './rows.js';
@@ -238,24 +238,21 @@ export class InboundEventRepository {
           .set({ status: ok ? 'succeeded' : 'failed', attempt_count: attemptNumber, run_attempts: attemptNumber, last_status_code: r.statusCode, last_error: ok ? null : (error ?? `local server answered ${r.statusCode}`), last_attempt_at: now, updated_at: now })
           .where('id', '=', delivery.id)
           .execute();
-        await trx
-          .insertInto('attempts')
-          .values({
-            id: newId('att', now),
-            delivery_id: delivery.id,
-            project_id: endpoint.projectId,
-            endpoint_id: endpoint.id,
-            attempt_number: attemptNumber,
-            started_at: now - r.latencyMs,
-            duration_ms: r.latencyMs,
-            status_code: r.statusCode,
-            outcome: ok ? 'succeeded' : 'failed',
-            error_class: r.statusCode === null ? 'connect_error' : null,
-            error_message: error,
-            response_body: null,
-            response_truncated: 0,
-          })
-          .execute();
+        await insertAttempt(trx, {
+          id: newId('att', now),
+          delivery_id: delivery.id,
+          project_id: endpoint.projectId,
+          endpoint_id: endpoint.id,
+          attempt_number: attemptNumber,
+          started_at: now - r.latencyMs,
+          duration_ms: r.latencyMs,
+          status_code: r.statusCode,
+          outcome: ok ? 'succeeded' : 'failed',
+          error_class: r.statusCode === null ? 'connect_error' : null,
+          error_message: error,
+          response_body: null,
+          response_truncated: 0,
+        });
       }
       return acked;
     });

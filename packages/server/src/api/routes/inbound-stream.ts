@@ -14,7 +14,8 @@ import { invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import type { InboundEndpoint } from '../../core/model.js';
 import { HUB_POLL_MS } from '../../inbound/hub.js';
 import type { RouteOptions } from '../app.js';
-import { inboundEventJson, MAX_LOCAL_LATENCY_MS } from '../inbound-schemas.js';
+import { Value } from 'typebox/value';
+import { inboundEventJson, LocalResultJson, localResultOf } from '../inbound-schemas.js';
 import type { LocalResult } from '../../store/inbound-events.js';
 
 const BATCH = 100;
@@ -25,16 +26,11 @@ const RECHECK_MS = 5000;
 /** Ping interval; a peer that misses one pong is dropped. */
 export const HEARTBEAT_MS = 30_000;
 
-/** The local result an ack frame carries, or null when it is out of bounds. */
-function localResultFrom(f: { id?: unknown; status_code?: unknown; latency_ms?: unknown; error?: unknown }): LocalResult | null {
-  const status = f.status_code;
-  const latency = f.latency_ms;
-  const statusOk = status === null || (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599);
-  const latencyOk = Number.isInteger(latency) && (latency as number) >= 0 && (latency as number) <= MAX_LOCAL_LATENCY_MS;
-  if (!statusOk || !latencyOk || typeof f.id !== 'string') return null;
-  return { id: f.id, statusCode: status as number | null, latencyMs: latency as number, error: typeof f.error === 'string' ? f.error.slice(0, 1000) : null };
+/** The local result an ack frame carries, held to the schema of POST …/events/ack; null when it breaks it. */
+function localResultFrom(frame: Record<string, unknown>): LocalResult | null {
+  const { type: _type, ...result } = frame;
+  return Value.Check(LocalResultJson, result) ? localResultOf(result) : null;
 }
-
 export const inboundStreamRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const { store, hub } = deps;
 
@@ -82,7 +78,7 @@ export const inboundStreamRoutes: FastifyPluginAsync<RouteOptions> = async (app,
         // With the local server's answer the ack is also kept as an attempt (hookbridge listen),
         // held to the same bounds as the results of POST …/events/ack.
         const withResult = 'status_code' in frame || 'latency_ms' in frame;
-        const result = withResult ? localResultFrom(frame) : null;
+        const result = withResult ? localResultFrom(frame as Record<string, unknown>) : null;
         if (withResult && !result) {
           return socket.send(JSON.stringify({ type: 'error', code: 'invalid_request', message: 'status_code must be null or 100–599, latency_ms an integer 0–3600000' }));
         }
