@@ -22,6 +22,7 @@ export interface Config {
   inboundDedupeWindowSeconds: number;
   inboundRetentionSeconds: number;
   logLevel: string;
+  logFormat: 'json' | 'pretty';
   maxPayloadBytes: number;
   maxHeaderBytes: number;
   headersTimeoutMs: number;
@@ -36,6 +37,16 @@ export interface Config {
   claimBatchSize: number;
   pollIntervalMs: number;
   shutdownGraceSeconds: number;
+  metricsAuth: 'none' | 'admin';
+  metricsPort: number | undefined;
+  otlpEndpoint: string | undefined;
+  payloadRetentionDays: number;
+  recordRetentionDays: number;
+  retentionIntervalSeconds: number;
+  retentionBatchSize: number;
+  disableAfterSeconds: number;
+  disableMinFailures: number;
+  inboundRejectedSummarySeconds: number;
 }
 
 type Key = keyof Config;
@@ -65,6 +76,20 @@ function int(min: number, max: number) {
 }
 
 const str = (raw: string | undefined) => raw;
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: string | undefined, _p: Partial<Config>, s?: SettingDef): T => {
+    if (!values.includes(raw as T)) throw new ConfigError(`${s?.env ?? 'setting'} must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+}
+
+/** A number of days; fractions allowed (0.5 = 12 hours), so tests and trials can use short windows. */
+function days(raw: string | undefined, _p: Partial<Config>, s?: SettingDef): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > 36500) throw new ConfigError(`${s?.env ?? 'setting'} must be a number of days above 0 (fractions allowed), got "${raw}"`);
+  return n;
+}
 
 function cidrs(raw: string | undefined, _p: Partial<Config>, s?: SettingDef): CidrList {
   try {
@@ -110,6 +135,7 @@ export const SETTINGS: SettingDef[] = [
     if (!levels.includes(raw ?? '')) throw new ConfigError(`HOOKBRIDGE_LOG_LEVEL must be one of ${levels.join(', ')}`);
     return raw;
   } },
+  { key: 'logFormat', env: 'HOOKBRIDGE_LOG_FORMAT', flag: '--log-format <format>', default: 'json', doc: 'json: one JSON object per line (for log collectors). pretty: coloured, human-readable lines (pino-pretty) for a terminal.', parse: oneOf('json', 'pretty') },
   { key: 'maxPayloadBytes', env: 'HOOKBRIDGE_MAX_PAYLOAD_BYTES', flag: '--max-payload-bytes <n>', default: '1048576', doc: 'Largest message payload (serialized JSON bytes) accepted; larger requests get 413 payload_too_large.', parse: int(1024, 64 * 1024 * 1024) },
   { key: 'maxHeaderBytes', env: 'HOOKBRIDGE_MAX_HEADER_BYTES', flag: '--max-header-bytes <n>', default: '16384', doc: 'Largest request line plus headers accepted, in bytes; larger requests get 431 headers_too_large and their connection is closed.', parse: int(1024, 1024 * 1024) },
   { key: 'headersTimeoutMs', env: 'HOOKBRIDGE_HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms <n>', default: '10000', doc: 'Most time a client may take to send the request line and headers, counted from the first byte (from the connection\'s start for a new connection). Slower clients (slowloris) get 408 request_timeout and are disconnected.', parse: int(100, 600_000) },
@@ -128,6 +154,19 @@ export const SETTINGS: SettingDef[] = [
   { key: 'claimBatchSize', env: 'HOOKBRIDGE_CLAIM_BATCH_SIZE', flag: '--claim-batch-size <n>', default: '100', doc: 'Most deliveries claimed in one store transaction.', parse: int(1, 10000) },
   { key: 'pollIntervalMs', env: 'HOOKBRIDGE_POLL_INTERVAL_MS', flag: '--poll-interval-ms <n>', default: '1000', doc: 'Safety-net poll of the store for due work; new messages and retries due sooner wake the worker at once.', parse: int(10, 60000) },
   { key: 'shutdownGraceSeconds', env: 'HOOKBRIDGE_SHUTDOWN_GRACE_SECONDS', flag: '--shutdown-grace-seconds <n>', default: '20', doc: 'On SIGTERM/SIGINT, how long in-flight attempts may finish before they are abandoned (and delivered again after restart).', parse: int(0, 600) },
+  { key: 'metricsAuth', env: 'HOOKBRIDGE_METRICS_AUTH', flag: '--metrics-auth <mode>', default: 'none', doc: 'Who may read GET /metrics (Prometheus text). none: anyone who can reach it. admin: only requests with an admin API key as bearer token.', parse: oneOf('none', 'admin') },
+  { key: 'metricsPort', env: 'HOOKBRIDGE_METRICS_PORT', flag: '--metrics-port <n>', default: undefined, doc: 'Serve GET /metrics on this port (on HOOKBRIDGE_HOST) instead of the API port, e.g. to keep it off a public load balancer. Unset: on the API port.', parse: (raw: string | undefined, p: Partial<Config>) => (raw === undefined ? undefined : int(0, 65535)(raw, p, SETTINGS.find((x) => x.key === 'metricsPort'))) },
+  { key: 'otlpEndpoint', env: 'HOOKBRIDGE_OTLP_ENDPOINT', flag: '--otlp-endpoint <url>', default: undefined, doc: 'OpenTelemetry collector base URL (OTLP over HTTP, e.g. http://127.0.0.1:4318); when set, traces of API requests, messages and delivery attempts are exported to <url>/v1/traces. Unset: no tracing.', parse: (raw) => {
+    if (raw !== undefined && !/^https?:\/\//.test(raw)) throw new ConfigError('HOOKBRIDGE_OTLP_ENDPOINT must be an http:// or https:// URL');
+    return raw?.replace(/\/+$/, '');
+  } },
+  { key: 'payloadRetentionDays', env: 'HOOKBRIDGE_PAYLOAD_RETENTION_DAYS', flag: '--payload-retention-days <n>', default: '30', doc: 'For projects that set no payload_retention_days: after this many days the payloads and response excerpts of finished deliveries are removed (metadata and attempts stay); replaying them then answers 410 payload_expired.', parse: days },
+  { key: 'recordRetentionDays', env: 'HOOKBRIDGE_RECORD_RETENTION_DAYS', flag: '--record-retention-days <n>', default: '90', doc: 'For projects that set no record_retention_days: messages whose deliveries all finished more than this many days ago are deleted with their deliveries and attempts, as are inbound rejections and finished exports.', parse: days },
+  { key: 'retentionIntervalSeconds', env: 'HOOKBRIDGE_RETENTION_INTERVAL_SECONDS', flag: '--retention-interval-seconds <n>', default: '60', doc: 'How often the background retention job runs (in small batches that never block delivery).', parse: int(1, 86400) },
+  { key: 'retentionBatchSize', env: 'HOOKBRIDGE_RETENTION_BATCH_SIZE', flag: '--retention-batch-size <n>', default: '500', doc: 'Most messages the retention job handles in one transaction.', parse: int(1, 100_000) },
+  { key: 'disableAfterSeconds', env: 'HOOKBRIDGE_DISABLE_AFTER_SECONDS', flag: '--disable-after-seconds <n>', default: '432000', doc: 'Auto-disable: an endpoint with no successful attempt for this long (default 5 days) and at least HOOKBRIDGE_DISABLE_MIN_FAILURES failed attempts becomes disabled (resume re-enables it). 0 = never. Projects (disable_after_seconds) and endpoints override it.', parse: int(0, 365 * 86400) },
+  { key: 'disableMinFailures', env: 'HOOKBRIDGE_DISABLE_MIN_FAILURES', flag: '--disable-min-failures <n>', default: '20', doc: 'Auto-disable: the least number of failed attempts in a row before an endpoint can be disabled. Projects (disable_min_failures) and endpoints override it.', parse: int(1, 1_000_000) },
+  { key: 'inboundRejectedSummarySeconds', env: 'HOOKBRIDGE_INBOUND_REJECTED_SUMMARY_SECONDS', flag: '--inbound-rejected-summary-seconds <n>', default: '300', doc: 'Period of the hookbridge.inbound.rejected operational webhook: at most one per inbound endpoint per period, counting the period\'s refusals by reason.', parse: int(1, 86400) },
 ];
 
 /**

@@ -316,13 +316,16 @@ export class DeliveryRepository {
       .execute();
   }
 
-  /** Records an attempt and moves the delivery on, in one (group-committed) transaction. */
-  recordAttempt(rec: AttemptRecord): Promise<void> {
+  /**
+   * Records an attempt and moves the delivery on, in one (group-committed) transaction. Returns
+   * the status the delivery took (metrics count the finished ones).
+   */
+  recordAttempt(rec: AttemptRecord): Promise<DeliveryStatus> {
     // Relaxed: losing a record to a power cut means the attempt is made again (at-least-once).
     return this.committer.run((trx) => this.recordIn(trx, rec), 'relaxed');
   }
 
-  private async recordIn(trx: Transaction<Database>, rec: AttemptRecord): Promise<void> {
+  private async recordIn(trx: Transaction<Database>, rec: AttemptRecord): Promise<DeliveryStatus> {
     const d = rec.delivery;
     const now = rec.startedAt + rec.durationMs;
     const outcome = rec.decision.kind;
@@ -371,6 +374,7 @@ export class DeliveryRepository {
     if (rec.decision.kind === 'failed' && rec.decision.disableEndpoint && endpoint?.status !== 'disabled') {
       await this.endpoints.setStatus(d.projectId, d.endpointId, 'disabled', rec.decision.reason, trx);
     }
+    return status;
   }
 
   // --- reading ----------------------------------------------------------------------------

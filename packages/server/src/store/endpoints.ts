@@ -114,6 +114,10 @@ export class EndpointRepository {
       updated_at: now,
       deleted_at: null,
       direction: 'outbound',
+      failing_since: null,
+      failures_since_success: 0,
+      disable_after_seconds: null,
+      disable_min_failures: null,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('endpoints').values(row).execute();

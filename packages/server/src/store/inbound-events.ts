@@ -117,6 +117,8 @@ export class InboundEventRepository {
         source_ip: req.sourceIp,
         dedupe_key: req.dedupeKey,
         acked_at: null,
+        payload_removed_at: null,
+        request_id: null,
       })
       .execute();
     if (endpoint.mode === 'forward') {

@@ -102,6 +102,8 @@ export class MessageRepository {
       source_ip: null,
       dedupe_key: null,
       acked_at: null,
+      payload_removed_at: null,
+      request_id: null,
     };
     await insertMessage(trx, messageRow);
     // A fifo endpoint with a line already: the new delivery waits behind it.

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_endpoint_buckets.js';
 import * as m003 from './migrations/003_inbound.js';
+import * as m004 from './migrations/004_operations.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, not read from disk, so the built package runs from anywhere. */
@@ -9,6 +10,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
   '002_endpoint_buckets': m002,
   '003_inbound': m003,
+  '004_operations': m004,
 };
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

@@ -62,6 +62,12 @@ export interface EndpointsTable {
   deleted_at: number | null;
   /** 'outbound', or 'inbound' for the delivery side of an inbound endpoint (same id). */
   direction: ColumnType<string, string | undefined, string>;
+  /** Start of the current run of failed attempts (null after a success): what auto-disable measures. */
+  failing_since: ColumnType<number | null, number | null | undefined, number | null>;
+  failures_since_success: ColumnType<number, number | undefined, number>;
+  /** Overrides of the project's auto-disable limits (null = the project's). */
+  disable_after_seconds: ColumnType<number | null, number | null | undefined, number | null>;
+  disable_min_failures: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface EndpointSecretsTable {
@@ -99,6 +105,10 @@ export interface MessagesTable {
   dedupe_key: ColumnType<string | null, string | null | undefined, string | null>;
   /** Inbound pull/cli modes: when a consumer acknowledged it. */
   acked_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When retention or DELETE /v1/messages/{id} removed the payload (payload is then ''). */
+  payload_removed_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The id of the API request that created it. */
+  request_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeliveriesTable {
@@ -139,6 +149,8 @@ export interface AttemptsTable {
   error_message: string | null;
   response_body: string | null;
   response_truncated: number;
+  /** The id of the HTTP request Hookbridge sent (also its x-hookbridge-request-id header). */
+  request_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface InboundEndpointsTable {
@@ -178,6 +190,31 @@ export interface EndpointBucketsTable {
   refilled_at: number;
 }
 
+export interface ExportsTable {
+  id: string;
+  project_id: string;
+  /** deliveries | inbound-events */
+  kind: string;
+  /** csv | ndjson */
+  format: string;
+  /** JSON of the filters given at creation */
+  filters: string;
+  /** pending | ready | failed */
+  status: string;
+  row_count: number | null;
+  /** The newest row id included: the snapshot bound. */
+  last_id: string | null;
+  error: string | null;
+  created_at: number;
+  finished_at: number | null;
+  expires_at: number;
+}
+
+export interface OpsWatermarksTable {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -190,5 +227,7 @@ export interface Database {
   endpoint_buckets: EndpointBucketsTable;
   inbound_endpoints: InboundEndpointsTable;
   inbound_rejections: InboundRejectionsTable;
+  exports: ExportsTable;
+  ops_watermarks: OpsWatermarksTable;
 }
 
