@@ -49,6 +49,7 @@ export class HookbridgeClient {
   readonly inboundEvents: resources.InboundEventsApi;
   readonly inboundRejections: resources.InboundRejectionsApi;
   readonly metrics: resources.MetricsApi;
+  readonly exports: resources.ExportsApi;
 
   readonly #baseUrl: string;
   readonly #apiKey: string | undefined;
@@ -79,6 +80,7 @@ export class HookbridgeClient {
     this.inboundEvents = resources.inboundEventsApi(this);
     this.inboundRejections = resources.inboundRejectionsApi(this);
     this.metrics = resources.metricsApi(this);
+    this.exports = resources.exportsApi(this);
   }
 
   /**
@@ -116,6 +118,48 @@ export class HookbridgeClient {
       // The cursor check guards against a server that hands back the cursor it was given.
       if (!page.has_more || !page.next_cursor || page.next_cursor === cursor) return;
       cursor = page.next_cursor;
+    }
+  }
+
+  /**
+   * A route that answers a file rather than JSON (an export download): resolves with the
+   * Response as soon as its headers arrive, its body left for the caller to stream
+   * (`res.body`) or read. Retried like `request` until then (GET only); the timeout covers the
+   * wait for the headers, not the body, which may take as long as the file is big. A caller's
+   * signal aborts the body too. Non-2xx answers throw HookbridgeApiError.
+   */
+  async download(path: string, opts: Omit<RequestOptions, 'body'> = {}): Promise<Response> {
+    const url = this.#url(path, opts.query);
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent, ...opts.headers };
+    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    for (let retry = 0; ; retry++) {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      let failure: { error: Error; transient: boolean; retryAfterMs?: number };
+      try {
+        const res = await this.#fetch(url, { method: 'GET', headers, signal: controller.signal });
+        clearTimeout(timer);
+        if (res.ok) return res;
+        opts.signal?.removeEventListener('abort', onAbort);
+        const text = await res.text();
+        failure = { error: apiError(res, text), transient: isRetryableStatus(res.status), retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
+      } catch (err) {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        failure = { error: new HookbridgeNetworkError(`GET ${path}: ${timedOut ? `no answer within ${timeoutMs} ms` : errorText(err)}`, err), transient: true };
+      }
+      const delay = failure.transient && retry < this.#maxRetries ? retryDelayMs(retry, failure.retryAfterMs) : undefined;
+      if (delay === undefined) throw failure.error;
+      await sleep(delay, opts.signal);
     }
   }
 
@@ -172,7 +216,7 @@ function parseSuccess<T>(res: Response, text: string, what: string): TryResult<T
 
 /** The API's `{"error":{code,message,details}}`, or something sensible when a proxy answered instead. */
 function apiError(res: Response, text: string): HookbridgeApiError {
-  let parsed: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
+  let parsed: { error?: { code?: unknown; message?: unknown; details?: unknown; request_id?: unknown } } | undefined;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
@@ -187,7 +231,8 @@ function apiError(res: Response, text: string): HookbridgeApiError {
     code,
     message,
     details: e?.details,
-    requestId: res.headers.get('x-request-id') ?? undefined,
+    // The body has it too, for when a proxy dropped the header.
+    requestId: res.headers.get('x-request-id') ?? (typeof e?.request_id === 'string' ? e.request_id : undefined),
     retryAfterSeconds: retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
   });
 }

@@ -7,6 +7,7 @@ export type {
   DeliveriesApi,
   EndpointsApi,
   EventTypesApi,
+  ExportsApi,
   InboundEndpointsApi,
   InboundEventsApi,
   InboundRejectionsApi,

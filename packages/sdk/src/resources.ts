@@ -9,6 +9,8 @@ import type * as T from './types.js';
 export interface Transport {
   request<R = unknown>(method: string, path: string, opts?: RequestOptions): Promise<R>;
   paginate<R = unknown>(path: string, query?: T.QueryParams): AsyncIterable<R>;
+  /** A GET whose answer is a file: the Response, its body unread (see HookbridgeClient.download). */
+  download(path: string, opts?: Omit<RequestOptions, 'body'>): Promise<Response>;
 }
 
 const seg = encodeURIComponent;
@@ -60,6 +62,8 @@ export function messagesApi(t: Transport) {
         signal: opts?.signal,
       }),
     get: (id: string) => t.request<T.Message>('GET', `/v1/messages/${seg(id)}`),
+    /** Removes the payload now and cancels the deliveries that could still send it (204). */
+    delete: (id: string) => t.request<void>('DELETE', `/v1/messages/${seg(id)}`),
   };
 }
 
@@ -153,6 +157,21 @@ export function metricsApi(t: Transport) {
   };
 }
 
+/**
+ * Exports (CSV or NDJSON of deliveries or inbound events): `create` makes the job (counted at once),
+ * `download` streams the file — a Response whose `body` yields the bytes as they come.
+ */
+export function exportsApi(t: Transport) {
+  const one = (id: string) => `/v1/exports/${seg(id)}`;
+  return {
+    ...listing<T.ExportJob, T.ListParams>(t, '/v1/exports'),
+    create: (body: T.ExportCreate) => t.request<T.ExportJob>('POST', '/v1/exports', { body }),
+    get: (id: string) => t.request<T.ExportJob>('GET', one(id)),
+    /** The file; `x-hookbridge-row-count` says how many rows were counted when the job was made. */
+    download: (id: string, opts?: { signal?: AbortSignal }) => t.download(`${one(id)}/download`, { signal: opts?.signal }),
+  };
+}
+
 export type EndpointsApi = ReturnType<typeof endpointsApi>;
 export type MessagesApi = ReturnType<typeof messagesApi>;
 export type DeliveriesApi = ReturnType<typeof deliveriesApi>;
@@ -163,3 +182,4 @@ export type InboundEndpointsApi = ReturnType<typeof inboundEndpointsApi>;
 export type InboundEventsApi = ReturnType<typeof inboundEventsApi>;
 export type InboundRejectionsApi = ReturnType<typeof inboundRejectionsApi>;
 export type MetricsApi = ReturnType<typeof metricsApi>;
+export type ExportsApi = ReturnType<typeof exportsApi>;

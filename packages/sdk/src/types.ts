@@ -40,12 +40,19 @@ export interface EndpointFields {
   signature_scheme: SignatureScheme;
   ordering: Ordering;
   metadata: Record<string, unknown>;
+  /** Auto-disable after this long without a success (null = the project's limit; 0 = never). */
+  disable_after_seconds: number | null;
+  /** …and at least this many failed attempts in a row (null = the project's). */
+  disable_min_failures: number | null;
 }
 
 export interface Endpoint extends EndpointFields {
   id: string;
   status: EndpointStatus;
   disabled_reason: string | null;
+  /** Start of the current run of failed attempts, or null. */
+  failing_since: string | null;
+  failures_since_success: number;
   created_at: string;
   updated_at: string;
   /** Only in the answer to create. */
@@ -96,9 +103,14 @@ export interface Message {
   endpoint_id: string | null;
   broadcast: boolean;
   channels: string[] | null;
+  /** null once the payload was removed (then payload_removed_at is set). */
   payload: unknown;
   idempotency_key: string | null;
   created_at: string;
+  /** When retention or messages.delete() removed the payload, or null. */
+  payload_removed_at: string | null;
+  /** The x-request-id of the API request that created it; null for operational events. */
+  request_id: string | null;
 }
 
 export interface MessageListParams extends ListParams {
@@ -147,6 +159,8 @@ export interface Attempt {
   error_message: string | null;
   response_body: string | null;
   response_truncated: boolean;
+  /** The x-hookbridge-request-id header the receiver got; null for results reported by `hookbridge listen`. */
+  request_id: string | null;
 }
 
 export type BulkReplay =
@@ -155,6 +169,8 @@ export type BulkReplay =
 export interface BulkReplayResult {
   replayed: number;
   skipped: number;
+  /** Of the skipped, those whose payload was removed. */
+  expired: number;
 }
 
 // --- event types, projects, API keys ------------------------------------------------------------
@@ -175,6 +191,12 @@ export interface ProjectSettings {
   retry_schedule?: number[] | null;
   api_rate_limit_per_minute?: number | null;
   strict_event_types?: boolean | null;
+  disable_after_seconds?: number | null;
+  disable_min_failures?: number | null;
+  /** Days (fractions allowed) before finished deliveries' payloads are removed. */
+  payload_retention_days?: number | null;
+  /** Days (at least 1) before finished messages are deleted with their deliveries and attempts. */
+  record_retention_days?: number | null;
 }
 export interface Project {
   id: string;
@@ -182,6 +204,10 @@ export interface Project {
   retry_schedule: number[] | null;
   api_rate_limit_per_minute: number | null;
   strict_event_types: boolean;
+  disable_after_seconds: number | null;
+  disable_min_failures: number | null;
+  payload_retention_days: number | null;
+  record_retention_days: number | null;
   created_at: string;
 }
 export type ProjectCreate = ProjectSettings & { name: string };
@@ -264,13 +290,20 @@ export interface InboundEvent {
   inbound_endpoint_id: string;
   event_type: string | null;
   headers: Record<string, string>;
-  /** UTF-8 text, or base64 when `body_encoding` is `"base64"`. */
-  body: string;
+  /**
+   * UTF-8 text, or base64 when `body_encoding` is `"base64"`. A forwarded event's body is null once
+   * payload retention removed it (held events of pull and cli endpoints always have theirs).
+   */
+  body: string | null;
   body_encoding?: 'base64';
   source_ip: string | null;
   dedupe_key: string | null;
   acked_at: string | null;
   created_at: string;
+  /** When payload retention removed the body and headers, or null. */
+  payload_removed_at: string | null;
+  /** The x-request-id of the ingest request that brought it. */
+  request_id: string | null;
   /** The forwarding delivery (forward mode); absent from pulled events. */
   delivery?: Delivery | null;
 }
@@ -323,4 +356,33 @@ export interface MetricsTimeseries {
   window: string;
   bucket_seconds: number;
   data: Array<{ timestamp: string; succeeded: number; failed: number; retrying: number; total: number; avg_latency_ms: number | null }>;
+}
+
+// --- exports ------------------------------------------------------------------------------------
+
+export type ExportKind = 'deliveries' | 'inbound-events';
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface ExportCreate {
+  kind: ExportKind;
+  format: ExportFormat;
+  /** deliveries: the filters of `deliveries.list` (no cursor/limit); inbound-events: `inbound_endpoint_id`. */
+  filters?: Omit<DeliveryListParams, 'limit' | 'cursor'> | Omit<InboundListParams, 'limit' | 'cursor'>;
+}
+
+export interface ExportJob {
+  id: string;
+  kind: ExportKind;
+  format: ExportFormat;
+  /** The filters as given. */
+  filters: Record<string, string>;
+  /** `ready` once counted (the server counts while it makes the job). */
+  status: 'pending' | 'ready' | 'failed';
+  /** Rows matching when the job was made: the file has these (rows changed since may differ). */
+  row_count: number | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+  /** After this the job is gone (404). */
+  expires_at: string;
 }

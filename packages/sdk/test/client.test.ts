@@ -134,6 +134,13 @@ describe('HookbridgeClient transport', () => {
     expect((err as Error).message).toContain('Bad gateway');
   });
 
+  it("takes the request id from the error body when a proxy dropped the header", async () => {
+    const body = JSON.stringify({ error: { code: 'not_found', message: 'no such endpoint', request_id: 'req_from_body' } });
+    const f = scripted(new Response(body, { status: 404, headers: { 'content-type': 'application/json' } }));
+    const err = await new HookbridgeClient({ baseUrl: BASE, fetch: f.fetch, maxRetries: 0 }).request('GET', '/x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, code: 'not_found', requestId: 'req_from_body' });
+  });
+
   it('paginate follows next_cursor until has_more is false', async () => {
     const pages = [
       { data: [1, 2], has_more: true, next_cursor: 'c1' },
@@ -145,6 +152,44 @@ describe('HookbridgeClient transport', () => {
     for await (const n of new HookbridgeClient({ baseUrl: BASE, fetch: f.fetch }).paginate<number>('/v1/messages', { limit: 2, event_type: 'a' })) seen.push(n);
     expect(seen).toEqual([1, 2, 3, 4]);
     expect(f.calls.map((c) => new URL(c.url).search)).toEqual(['?limit=2&event_type=a', '?limit=2&event_type=a&cursor=c1', '?limit=2&event_type=a&cursor=c2']);
+  });
+
+  it('download: answers the Response at its headers, body unread; retries a 503 first; the timeout does not cover the body', async () => {
+    // A body that arrives well after the client's timeout, and that an abort of the request cuts
+    // (as fetch's would): only the wait for the headers may be bounded.
+    const slowBody = (signal: AbortSignal) =>
+      new Response(
+        new ReadableStream({
+          async start(c) {
+            signal.addEventListener('abort', () => c.error(new Error('aborted')));
+            c.enqueue(new TextEncoder().encode('id,status\r\n'));
+            await new Promise((r) => setTimeout(r, 300));
+            if (signal.aborted) return;
+            c.enqueue(new TextEncoder().encode('dlv_1,failed\r\n'));
+            c.close();
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/csv', 'x-hookbridge-row-count': '1' } },
+      );
+    const calls: Array<[string, string | undefined]> = [];
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      calls.push([new URL(String(input)).pathname, (init?.headers as Record<string, string>).authorization]);
+      return calls.length === 1 ? unavailable() : slowBody(init!.signal!);
+    }) as typeof globalThis.fetch;
+    const client = new HookbridgeClient({ baseUrl: BASE, apiKey: 'hb_test_x', fetch, timeoutMs: 100 });
+    const res = await client.exports.download('exp_1');
+    expect(res.headers.get('x-hookbridge-row-count')).toBe('1');
+    expect(await res.text()).toBe('id,status\r\ndlv_1,failed\r\n');
+    expect(calls).toEqual([
+      ['/v1/exports/exp_1/download', 'Bearer hb_test_x'],
+      ['/v1/exports/exp_1/download', 'Bearer hb_test_x'],
+    ]);
+  });
+
+  it('download: an API error is thrown as HookbridgeApiError, not handed back as a file', async () => {
+    const f = scripted(json(409, { error: { code: 'invalid_state', message: 'the export is pending' } }));
+    await expect(new HookbridgeClient({ baseUrl: BASE, fetch: f.fetch }).exports.download('exp_1')).rejects.toMatchObject({ status: 409, code: 'invalid_state' });
+    expect(f.calls).toHaveLength(1);
   });
 
   it('SDK_VERSION is the package version', () => {

@@ -95,7 +95,7 @@ describe('HookbridgeClient against the real server', () => {
   it('throws HookbridgeApiError with the code: 404, 400 with details, 401 for a bad key, 403 for a non-admin key', async () => {
     const notFound = await client.endpoints.get('ep_does_not_exist').catch((e: unknown) => e);
     expect(notFound).toBeInstanceOf(HookbridgeApiError);
-    expect(notFound).toMatchObject({ status: 404, code: 'not_found' });
+    expect(notFound).toMatchObject({ status: 404, code: 'not_found', requestId: expect.stringMatching(/^req_[0-9a-z]{26}$/) });
 
     const invalid = await client.endpoints.create({ url: `${receiver.url}/x`, timeout_ms: 5 }).catch((e: unknown) => e);
     expect(invalid).toMatchObject({ status: 400, code: 'invalid_request', details: expect.arrayContaining([expect.objectContaining({ field: 'timeout_ms', message: 'must be >= 1000' })]) });
@@ -110,6 +110,37 @@ describe('HookbridgeClient against the real server', () => {
     expect((await plain.apiKeys.list()).data.some((k) => k.id === key.id)).toBe(true);
     await client.apiKeys.revoke(key.id);
     await expect(plain.apiKeys.list()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('messages.delete removes the payload; replaying then throws 410 payload_expired', async () => {
+    const ep = await client.endpoints.create({ url: `${receiver.url}/deleted` });
+    const sent = await client.messages.send({ event_type: 'order.erased', payload: { email: 'a@example.com' }, endpoint_id: ep.id });
+    await arrivedAt('/deleted');
+    const delivery = await waitFor('the delivery to succeed', async () => {
+      const d = await client.deliveries.get(sent.deliveries[0].id);
+      return d.status === 'succeeded' ? d : undefined;
+    });
+    expect(await client.messages.delete(sent.id)).toBeUndefined();
+    expect(await client.messages.get(sent.id)).toMatchObject({ payload: null, payload_removed_at: expect.any(String) });
+    await expect(client.deliveries.replay(delivery.id)).rejects.toMatchObject({ status: 410, code: 'payload_expired' });
+    expect(await client.deliveries.bulkReplay({ ids: [delivery.id] })).toEqual({ replayed: 0, skipped: 1, expired: 1 });
+    await client.endpoints.delete(ep.id);
+  });
+
+  it('exports: create counts the rows, get reads the job, download streams the file', async () => {
+    const ep = await client.endpoints.create({ url: `${receiver.url}/exported` });
+    const sent = await client.messages.send({ event_type: 'order.exported', payload: { n: 1 }, endpoint_id: ep.id });
+    await arrivedAt('/exported');
+    const job = await client.exports.create({ kind: 'deliveries', format: 'ndjson', filters: { endpoint_id: ep.id } });
+    expect(job).toMatchObject({ kind: 'deliveries', format: 'ndjson', status: 'ready', row_count: 1, filters: { endpoint_id: ep.id } });
+    expect(await client.exports.get(job.id)).toEqual(job);
+    expect((await client.exports.list()).data.map((j) => j.id)).toContain(job.id);
+    const res = await client.exports.download(job.id);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([await client.deliveries.get(sent.deliveries[0].id)]);
+    await expect(client.exports.download('exp_missing')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await client.endpoints.delete(ep.id);
   });
 
   it('HookbridgeNetworkError when nothing listens (loopback, a closed port)', async () => {

@@ -10,9 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 
-const PROCESS_TESTS = ['test/process.test.ts', 'test/bench-smoke.test.ts', 'test/cli.test.ts', 'test/listen.test.ts'];
+const PROCESS_TESTS = ['test/process.test.ts', 'test/bench-smoke.test.ts', 'test/cli.test.ts', 'test/listen.test.ts', 'test/backup.test.ts', 'test/export-memory.test.ts'];
 const POSTGRES_ONLY = ['test/roles.test.ts', 'test/migrate-store.test.ts'];
-const POSTGRES_PROCESS_TESTS = ['test/multi-worker.test.ts', 'test/worker-crash.test.ts', 'test/scale-out.test.ts', 'test/postgres-outage.test.ts'];
+const POSTGRES_PROCESS_TESTS = ['test/multi-worker.test.ts', 'test/worker-crash.test.ts', 'test/scale-out.test.ts', 'test/postgres-outage.test.ts', 'test/export-memory.test.ts'];
 
 const exclude = (files) => files.flatMap((f) => ['--exclude', f]);
 let failed = false;

@@ -112,7 +112,7 @@ export const SETTINGS: SettingDef[] = [
     return raw;
   } },
   { key: 'dbPoolSize', env: 'HOOKBRIDGE_DB_POOL_SIZE', flag: '--db-pool-size <n>', default: '10', doc: 'Connections each process keeps to PostgreSQL (not used by the embedded store).', parse: int(1, 1000) },
-  { key: 'role', env: 'HOOKBRIDGE_ROLE', flag: '--role <role>', default: 'all', doc: 'all: API and delivery worker in one process. api / worker: only one of them, for several processes sharing one PostgreSQL (needs HOOKBRIDGE_DATABASE_URL). A worker process serves only /healthz and /readyz.', parse: (raw) => {
+  { key: 'role', env: 'HOOKBRIDGE_ROLE', flag: '--role <role>', default: 'all', doc: 'all: API and delivery worker in one process. api / worker: only one of them, for several processes sharing one PostgreSQL (needs HOOKBRIDGE_DATABASE_URL). A worker process serves only /healthz, /readyz and /metrics.', parse: (raw) => {
     if (raw !== 'all' && raw !== 'api' && raw !== 'worker') throw new ConfigError('HOOKBRIDGE_ROLE must be all, api or worker');
     return raw;
   } },
@@ -160,8 +160,8 @@ export const SETTINGS: SettingDef[] = [
     if (raw !== undefined && !/^https?:\/\//.test(raw)) throw new ConfigError('HOOKBRIDGE_OTLP_ENDPOINT must be an http:// or https:// URL');
     return raw?.replace(/\/+$/, '');
   } },
-  { key: 'payloadRetentionDays', env: 'HOOKBRIDGE_PAYLOAD_RETENTION_DAYS', flag: '--payload-retention-days <n>', default: '30', doc: 'For projects that set no payload_retention_days: after this many days the payloads and response excerpts of finished deliveries are removed (metadata and attempts stay); replaying them then answers 410 payload_expired.', parse: days },
-  { key: 'recordRetentionDays', env: 'HOOKBRIDGE_RECORD_RETENTION_DAYS', flag: '--record-retention-days <n>', default: '90', doc: 'For projects that set no record_retention_days: messages whose deliveries all finished more than this many days ago are deleted with their deliveries and attempts, as are inbound rejections and finished exports.', parse: days },
+  { key: 'payloadRetentionDays', env: 'HOOKBRIDGE_PAYLOAD_RETENTION_DAYS', flag: '--payload-retention-days <n>', default: '30', doc: 'For projects that set no payload_retention_days: messages older than this many days whose deliveries all finished lose their payload and their attempts\' response excerpts (metadata and attempts stay); replaying them then answers 410 payload_expired.', parse: days },
+  { key: 'recordRetentionDays', env: 'HOOKBRIDGE_RECORD_RETENTION_DAYS', flag: '--record-retention-days <n>', default: '90', doc: 'For projects that set no record_retention_days: messages older than this many days whose deliveries all finished are deleted with their deliveries and attempts, as are older inbound rejections (expired export jobs go too). Below 1 day shortens the 24 h idempotency-key promise (projects may not go below 1).', parse: days },
   { key: 'retentionIntervalSeconds', env: 'HOOKBRIDGE_RETENTION_INTERVAL_SECONDS', flag: '--retention-interval-seconds <n>', default: '60', doc: 'How often the background retention job runs (in small batches that never block delivery).', parse: int(1, 86400) },
   { key: 'retentionBatchSize', env: 'HOOKBRIDGE_RETENTION_BATCH_SIZE', flag: '--retention-batch-size <n>', default: '500', doc: 'Most messages the retention job handles in one transaction.', parse: int(1, 100_000) },
   { key: 'disableAfterSeconds', env: 'HOOKBRIDGE_DISABLE_AFTER_SECONDS', flag: '--disable-after-seconds <n>', default: '432000', doc: 'Auto-disable: an endpoint with no successful attempt for this long (default 5 days) and at least HOOKBRIDGE_DISABLE_MIN_FAILURES failed attempts becomes disabled (resume re-enables it). 0 = never. Projects (disable_after_seconds) and endpoints override it.', parse: int(0, 365 * 86400) },

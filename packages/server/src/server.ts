@@ -11,6 +11,12 @@ import type { Resolver } from './delivery/ssrf-guard.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { InboundHub } from './inbound/hub.js';
 import { createLogger } from './logger.js';
+import { RetentionJob } from './ops/retention.js';
+import { listenForMetrics, type MetricsListener } from './ops/metrics-listener.js';
+import { Metrics } from './ops/metrics.js';
+import { Tracing } from './ops/tracing.js';
+import { InboundRejectedSummary } from './ops/inbound-rejected-summary.js';
+import { ControlSocket } from './ops/control-socket.js';
 import { Store } from './store/store.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -21,7 +27,15 @@ export interface RunningServer {
   store: Store;
   /** Null in an `api`-role process. */
   worker: DeliveryWorker | null;
+  /** The retention job (ops/retention.ts); null where no worker runs. */
+  retention: RetentionJob | null;
   bootstrap: BootstrapResult;
+  /** This server's Prometheus metrics, served at `${metricsUrl}/metrics`. */
+  metrics: Metrics;
+  /** The API's URL, or the metrics listener's when HOOKBRIDGE_METRICS_PORT is set. */
+  metricsUrl: string;
+  /** Null unless HOOKBRIDGE_OTLP_ENDPOINT is set. */
+  tracing: Tracing | null;
   /** Drain and stop: no new claims, in-flight attempts finish within the grace, then close. */
   close(): Promise<void>;
 }
@@ -33,16 +47,22 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
+  const metrics = new Metrics();
   const store = await Store.open({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     dbPoolSize: config.dbPoolSize,
     masterKey: config.masterKey,
     logger,
+    onQuery: metrics.storeQuery,
   });
   let draining = false;
+  let tracing: Tracing | null = null;
+  let metricsListener: MetricsListener | null = null;
   try {
+    metrics.watchBacklog(() => store.metrics.backlog(Date.now()), logger);
+    tracing = config.otlpEndpoint ? await Tracing.start(config.otlpEndpoint, logger) : null;
     const bootstrap = await bootstrapIfEmpty(store, config.bootstrapApiKey);
     // Customers' endpoints and the operator's own services (inbound forwarding) are reached under
     // different network policies (DESIGN.md §7), so each has its own connection pool and guard.
@@ -64,8 +84,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
               pollIntervalMs: config.pollIntervalMs,
               defaultTimeoutMs: config.defaultTimeoutMs,
               throttleMinDelaySeconds: config.throttleMinDelaySeconds,
+              autoDisable: { afterSeconds: config.disableAfterSeconds, minFailures: config.disableMinFailures },
             },
             logger.child({ component: 'worker' }),
+            { metrics, tracing },
           );
     if (worker) store.signal.subscribe(() => worker.wake());
     let publicUrl = config.publicUrl;
@@ -93,9 +115,48 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       endpointChanged: (id) => worker?.endpointChanged(id),
       isDraining: () => draining,
       resolver: opts.resolver,
+      metrics,
+      metricsRoute: config.metricsPort === undefined ? { auth: config.metricsAuth } : null,
+      tracing,
     });
+    if (config.metricsPort !== undefined) {
+      metricsListener = await listenForMetrics({
+        metrics,
+        store,
+        auth: config.metricsAuth,
+        port: config.metricsPort,
+        host: config.host,
+        logger,
+        apiRateLimitPerMinute: config.apiRateLimitPerMinute,
+      });
+    }
     await app.listen({ port: config.port, host: config.host });
     worker?.start();
+    // Background work that feeds the worker: it runs where a worker runs (not in role 'api').
+    const rejectedSummary = worker
+      ? new InboundRejectedSummary(store, config.inboundRejectedSummarySeconds * 1000, logger.child({ component: 'ops' }), (ids) => {
+          worker.wake(ids);
+          store.signal.notifyOthers();
+        })
+      : null;
+    rejectedSummary?.start();
+    // Retention is background work too: an API-only process keeps its event loop for requests,
+    // and every deployment has a worker (else nothing is delivered), so it always runs somewhere.
+    const retention = worker
+      ? new RetentionJob(
+          store,
+          {
+            intervalMs: config.retentionIntervalSeconds * 1000,
+            batchSize: config.retentionBatchSize,
+            payloadRetentionDays: config.payloadRetentionDays,
+            recordRetentionDays: config.recordRetentionDays,
+          },
+          logger.child({ component: 'retention' }),
+        )
+      : null;
+    retention?.start();
+    // `hookbridge backup` reaches the embedded store through this process (ops/control-socket.ts).
+    const control = store.backupTo ? await ControlSocket.listen(config.dataDir, store, logger.child({ component: 'control' })) : null;
     // Held (pull/cli) events past their retention go, acknowledged or not; any process may do it.
     const purgeTimer = setInterval(() => {
       store.inboundEvents
@@ -115,6 +176,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       app,
       store,
       worker,
+      retention,
+      metrics,
+      metricsUrl: metricsListener?.url ?? `http://${host}:${port}`,
+      tracing,
       bootstrap,
       close() {
         closing ??= (async () => {
@@ -122,15 +187,22 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           // moves traffic away; anything it still accepts is durable and goes out after restart.
           draining = true;
           clearInterval(purgeTimer);
+          await retention?.stop();
+          await rejectedSummary?.stop();
           await worker?.stop(config.shutdownGraceSeconds * 1000);
-          await app.close();
+          await Promise.all([app.close(), metricsListener?.close()]);
+          // After the worker stopped and the API closed: their last spans are in the batch.
+          await tracing?.shutdown();
           await Promise.all([senders.outbound.close(), senders.forward.close()]);
+          await control?.close();
           await store.close();
         })();
         return closing;
       },
     };
   } catch (e) {
+    await metricsListener?.close().catch(() => undefined);
+    await tracing?.shutdown();
     await store.close().catch(() => undefined);
     throw e;
   }

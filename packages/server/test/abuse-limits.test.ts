@@ -65,7 +65,7 @@ describe('size limits', () => {
     const request = (filler: number) => `GET /v1/endpoints HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nX-Filler: ${'a'.repeat(filler)}\r\n\r\n`;
     const big = await rawClient(request(9 * 1024));
     expect(statusOf(big.answer), big.answer).toBe(431);
-    expect(bodyOf(big.answer)).toEqual({ error: { code: 'headers_too_large', message: expect.any(String) } });
+    expect(bodyOf(big.answer)).toEqual({ error: { code: 'headers_too_large', message: expect.any(String), request_id: expect.stringMatching(/^req_/) } });
     expect(big.ms).toBeLessThan(5000);
     // Also on the ingest route, which needs no key.
     const ingest = await rawClient(`POST /in/in_unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX-Filler: ${'a'.repeat(9 * 1024)}\r\n\r\n{}`);
@@ -79,7 +79,7 @@ describe('size limits', () => {
   it('answers what Node cannot parse in the API error shape (400)', async () => {
     const bad = await rawClient('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
     expect(statusOf(bad.answer)).toBe(400);
-    expect(bodyOf(bad.answer)).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    expect(bodyOf(bad.answer)).toEqual({ error: { code: 'invalid_request', message: expect.any(String), request_id: expect.stringMatching(/^req_/) } });
   });
 });
 
@@ -96,7 +96,7 @@ describe('slow clients (slowloris)', () => {
     expect(r.ms).toBeLessThan(HEADERS_TIMEOUT_MS + SLACK_MS);
     expect(r.sent).toBeLessThan(20);
     expect(statusOf(r.answer)).toBe(408);
-    expect(bodyOf(r.answer)).toEqual({ error: { code: 'request_timeout', message: expect.any(String) } });
+    expect(bodyOf(r.answer)).toEqual({ error: { code: 'request_timeout', message: expect.any(String), request_id: expect.stringMatching(/^req_/) } });
   });
 
   it('closes connections that send nothing, or stall after a partial request line, within the headers timeout', async () => {

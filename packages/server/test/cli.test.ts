@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/index.js';
+import { csvObjects } from './csv.js';
 import { ADMIN_KEY, SERVER_PACKAGE, freePort, sleep, tempDir, useServer, waitForDelivery, waitUntil } from './helpers.js';
 
 const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
@@ -263,6 +264,41 @@ describe.sequential('hookbridge CLI', () => {
     const byIds = await cli(['deliveries', 'bulk-replay', '--ids', `${ids[0]},dlv_unknown`]);
     expect(byIds.code, byIds.stderr).toBe(0);
     expect(byIds.stdout).toContain('replayed 1, skipped 1');
+  });
+
+  it('export streams a CSV to a file with a progress bar (--progress), NDJSON to stdout, and refuses filters of the other kind', async () => {
+    const r = await ctx.receiver();
+    const ep = await ctx.endpoint(r.url);
+    for (let i = 0; i < 6; i++) await ctx.send(ep.id, { i }, i % 2 ? 'order.paid' : 'order.created');
+    await waitUntil(async () => (await ctx.api.get(`/v1/deliveries?endpoint_id=${ep.id}&status=succeeded`)).body.data.length === 6, 10_000, 'six deliveries');
+    const listed = (await ctx.api.get(`/v1/deliveries?endpoint_id=${ep.id}`)).body.data;
+    const dir = home();
+    const file = path.join(dir, 'out.csv');
+
+    const toFile = await cli(['export', '--kind', 'deliveries', '--format', 'csv', '--endpoint', ep.id, '-o', file, '--progress']);
+    expect(toFile.code, toFile.stderr).toBe(0);
+    const { rows } = csvObjects(fs.readFileSync(file, 'utf8'));
+    expect(rows.map((x) => x.id)).toEqual(listed.map((d: any) => d.id));
+    expect(fs.existsSync(`${file}.part`)).toBe(false);
+    expect(toFile.stderr).toMatch(/exporting .*6\/6/);
+    expect(toFile.stdout).toMatch(/^exported 6 deliveries \(.* MB, export exp_\w+\) to .*out\.csv\n$/);
+
+    const paid = await cli(['export', '--kind', 'deliveries', '--format', 'ndjson', '--endpoint', ep.id, '--event-type', 'order.paid']);
+    expect(paid.code, paid.stderr).toBe(0);
+    expect(paid.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(listed.filter((d: any) => d.event_type === 'order.paid'));
+    // Not a terminal and no --progress: no bar, just the summary on stderr (stdout is the file).
+    expect(paid.stderr).not.toContain('exporting');
+    expect(paid.stderr).toMatch(/exported 3 deliveries/);
+
+    const json = await cli(['export', '--kind', 'deliveries', '--endpoint', ep.id, '-o', path.join(dir, 'b.csv'), '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: expect.stringMatching(/^exp_/), kind: 'deliveries', format: 'csv', row_count: 6, filters: { endpoint_id: ep.id } });
+
+    const wrong = await cli(['export', '--kind', 'inbound-events', '--status', 'failed']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--status: not a filter of --kind inbound-events');
+    expect((await cli(['export', '--kind', 'deliveries', '--json'])).code).toBe(2);
+    expect((await cli(['export', '--format', 'csv'])).code).toBe(2);
   });
 
   it('tail prints a line per new or changed delivery and stops on Ctrl-C', async () => {

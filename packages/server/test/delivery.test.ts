@@ -226,9 +226,9 @@ describe('actions', () => {
     r.respondWith(200);
     const res = await t.api.post('/v1/deliveries/replay', { status: 'failed', endpoint_id: ep.id });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ replayed: 3, skipped: 0 });
+    expect(res.body).toEqual({ replayed: 3, skipped: 0, expired: 0 });
     for (const id of ids) await waitForDelivery(t.api, id, ['succeeded']);
     const byIds = await t.api.post('/v1/deliveries/replay', { ids: [...ids, 'dlv_unknown'] });
-    expect(byIds.body).toEqual({ replayed: 3, skipped: 1 });
+    expect(byIds.body).toEqual({ replayed: 3, skipped: 1, expired: 0 });
   });
 });

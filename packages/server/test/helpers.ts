@@ -92,7 +92,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
   const e = testEnv(database ? { HOOKBRIDGE_DATABASE_URL: database.url, HOOKBRIDGE_MASTER_KEY: TEST_MASTER_KEY, ...env } : env);
   const config = loadConfig(e);
   const sink = opts.logLines ? { write: (line: string) => void opts.logLines!.push(line) } : undefined;
-  const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL, sink), resolver: opts.resolver });
+  const server = await startServer(config, { logger: createLogger(e.HOOKBRIDGE_LOG_LEVEL, config.logFormat, sink), resolver: opts.resolver });
   const close = server.close.bind(server);
   return Object.assign(server, {
     api: new Client(server.url, ADMIN_KEY),

@@ -179,7 +179,7 @@ describe('inbound verification presets', () => {
         const sent = what === 'body changed' ? body.replace('thing', 'thinG') : body;
         const res = await ingest(inbound.ingest_url, sent, req);
         expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(401);
-        expect(res.body).toEqual({ error: { code: reason, message: 'request refused' } });
+        expect(res.body).toEqual({ error: { code: reason, message: 'request refused', request_id: expect.stringMatching(/^req_[0-9a-z]{26}$/) } });
       }
 
       const rejections = await s.api.get(`/v1/inbound-rejections?inbound_endpoint_id=${inbound.id}`);

@@ -76,7 +76,7 @@ describe('inbound gateway', () => {
     const refused = await post(ep.ingest_url, '{}');
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBeTruthy();
-    expect(await refused.json()).toEqual({ error: { code: 'endpoint_paused', message: 'request refused' } });
+    expect(await refused.json()).toEqual({ error: { code: 'endpoint_paused', message: 'request refused', request_id: refused.headers.get('x-request-id') } });
     await s.api.post(`/v1/inbound-endpoints/${ep.id}/resume`);
     expect((await post(ep.ingest_url, '{"after":"resume"}')).status).toBe(202);
     const [got] = await receiver.waitForRequests(1);

@@ -131,6 +131,7 @@ for (const dialect of DIALECTS) {
         responseBody: 'ok',
         responseTruncated: false,
         decision: { kind: 'succeeded' },
+        autoDisable: { afterSeconds: 0, minFailures: 20 },
       });
       const [next] = await claim(Date.now());
       expect(JSON.parse(next.payload)).toEqual({ n: 1 });

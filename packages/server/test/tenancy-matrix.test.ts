@@ -49,6 +49,7 @@ const A = {
   pausedEndpointId: '',
   failingEndpointId: '',
   messageId: '',
+  pausedMessageId: '',
   deliveryId: '',
   pausedDeliveryId: '',
   retryingDeliveryId: '',
@@ -58,6 +59,7 @@ const A = {
   pausedInboundId: '',
   forwardedEventId: '',
   heldEventId: '',
+  exportId: '',
 };
 
 const TOKEN = 'tok-tenancy-123456';
@@ -115,7 +117,9 @@ beforeAll(async () => {
   const m = await send(A.endpoint.id);
   A.messageId = m.id;
   A.deliveryId = m.deliveries[0].id;
-  A.pausedDeliveryId = (await send(A.pausedEndpointId)).deliveries[0].id;
+  const pausedMessage = await send(A.pausedEndpointId);
+  A.pausedMessageId = pausedMessage.id;
+  A.pausedDeliveryId = pausedMessage.deliveries[0].id;
   A.retryingDeliveryId = (await send(A.failingEndpointId)).deliveries[0].id;
   await created(admin.post('/v1/event-types', { name: 'a.type', description: 'A only' }));
 
@@ -139,6 +143,7 @@ beforeAll(async () => {
   await waitForDelivery(admin, A.retryingDeliveryId, ['pending_retry']);
   const forwarded = (await admin.get(`/v1/inbound-events/${A.forwardedEventId}`)).body.delivery.id;
   await waitForDelivery(admin, forwarded, ['succeeded']);
+  A.exportId = (await created(admin.post('/v1/exports', { kind: 'deliveries', format: 'ndjson' }))).id;
 });
 
 afterAll(async () => {
@@ -170,6 +175,9 @@ async function snapshotOfA(): Promise<Record<string, unknown>> {
     `/v1/inbound-rejections`,
     `/v1/inbound-endpoints/${A.pullId}/events`,
     `/v1/inbound-endpoints/${A.cliId}/events`,
+    `/v1/exports`,
+    `/v1/exports/${A.exportId}`,
+    `/v1/exports/${A.exportId}/download`,
   ];
   const out: Record<string, unknown> = {};
   for (const p of paths) {
@@ -199,7 +207,7 @@ const clean = (what: string, call: Probe['call'], status = 200): Probe => ({ wha
 const ws = (what: string, path: () => string): Probe => ({ what, call: (c) => upgrade(c.key!, path()), error: [404, 'not_found'] });
 
 /** Routes that need no API key: health checks, the OpenAPI document, and ingest URLs (verified by their own rules). */
-const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'POST /in/:id'];
+const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'POST /in/:id'];
 
 /** Every non-public route → what B's key tries on it. Ids are read when the probe runs. */
 const MATRIX: Record<string, Probe[]> = {
@@ -233,6 +241,10 @@ const MATRIX: Record<string, Probe[]> = {
   ],
   'GET /v1/messages': [clean('list messages', (c) => c.get('/v1/messages')), clean("list messages of A's consumer id", (c) => c.get('/v1/messages?consumer_id=a-customer'))],
   'GET /v1/messages/:id': [notFound("read A's message", (c) => c.get(`/v1/messages/${A.messageId}`))],
+  'DELETE /v1/messages/:id': [
+    notFound("delete A's message (its payload)", (c) => c.delete(`/v1/messages/${A.messageId}`)),
+    notFound("delete A's message with a paused delivery", (c) => c.delete(`/v1/messages/${A.pausedMessageId}`)),
+  ],
   'GET /v1/deliveries': [
     clean('list deliveries', (c) => c.get('/v1/deliveries')),
     clean("list deliveries of A's endpoint", (c) => c.get(`/v1/deliveries?endpoint_id=${A.endpoint.id}`)),
@@ -286,6 +298,18 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /v1/inbound-events/:id': [notFound("read A's inbound event", (c) => c.get(`/v1/inbound-events/${A.forwardedEventId}`)), notFound("read A's held event", (c) => c.get(`/v1/inbound-events/${A.heldEventId}`))],
   'GET /v1/inbound-events/:id/attempts': [notFound("read A's forwarding attempts", (c) => c.get(`/v1/inbound-events/${A.forwardedEventId}/attempts`))],
   'POST /v1/inbound-events/:id/replay': [notFound("replay A's forwarded event", (c) => c.post(`/v1/inbound-events/${A.forwardedEventId}/replay`))],
+  // exports: B's own export of everything, downloaded, must hold nothing of A
+  'POST /v1/exports': [
+    clean('export all deliveries', (c) => c.post('/v1/exports', { kind: 'deliveries', format: 'csv' }), 201),
+    clean('export all inbound events', (c) => c.post('/v1/exports', { kind: 'inbound-events', format: 'ndjson' }), 201),
+  ],
+  'GET /v1/exports': [clean('list exports', (c) => c.get('/v1/exports'))],
+  'GET /v1/exports/:id': [notFound("read A's export", (c) => c.get(`/v1/exports/${A.exportId}`))],
+  'GET /v1/exports/:id/download': [
+    notFound("download A's export", (c) => c.get(`/v1/exports/${A.exportId}/download`)),
+    clean("download B's export of all deliveries", async (c) => c.get(`/v1/exports/${(await c.post('/v1/exports', { kind: 'deliveries', format: 'ndjson' })).body.id}/download`)),
+    clean("download B's export of all inbound events", async (c) => c.get(`/v1/exports/${(await c.post('/v1/exports', { kind: 'inbound-events', format: 'csv' })).body.id}/download`)),
+  ],
   'GET /v1/inbound-rejections': [
     clean('list rejections', (c) => c.get('/v1/inbound-rejections')),
     clean("list rejections of A's endpoint", (c) => c.get(`/v1/inbound-rejections?inbound_endpoint_id=${A.pullId}`)),
@@ -329,7 +353,7 @@ describe.sequential('tenancy matrix', () => {
     expect(get('/v1/inbound-rejections').data).toHaveLength(1);
     expect(get(`/v1/deliveries/${A.deliveryId}/attempts`).data).toHaveLength(1);
     // Every id of A that B could name (B's own project and key appear in the admin's lists: not A's).
-    const found = JSON.stringify(before).match(/\b(?:proj|key|ep|msg|dlv|att|in|ie|rej)_[A-Za-z0-9]+/g) ?? [];
+    const found = JSON.stringify(before).match(/\b(?:proj|key|ep|msg|dlv|att|in|ie|rej|exp)_[A-Za-z0-9]+/g) ?? [];
     idsOfA = [...new Set(found)].filter((id) => id !== B.projectId && id !== B.keyId);
     expect(idsOfA.length).toBeGreaterThan(20);
   });

@@ -109,7 +109,7 @@ describe.sequential('tenancy', () => {
     // Bulk replay by ids skips what is not B's.
     const bulk = await b.post('/v1/deliveries/replay', { ids: [A.deliveryId] });
     expect(bulk.status).toBe(202);
-    expect(bulk.body).toEqual({ replayed: 0, skipped: 1 });
+    expect(bulk.body).toEqual({ replayed: 0, skipped: 1, expired: 0 });
 
     // And nothing of A changed.
     const after = await admin.get(ep);

@@ -12,18 +12,23 @@ import type { Logger } from 'pino';
 import { ApiError } from '../core/errors.js';
 import type { CidrList } from '../core/ip-policy.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../core/json-depth.js';
+import { requestIdFrom } from '../core/request-id.js';
 import type { Resolver } from '../delivery/ssrf-guard.js';
 import type { InboundHub } from '../inbound/hub.js';
 import { ingestRoutes } from '../inbound/ingest.js';
+import { installHttpMetrics } from '../ops/http-metrics.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Tracing } from '../ops/tracing.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { ProjectCache } from './project-cache.js';
-import { answerClientError, installErrorHandling } from './errors.js';
+import { answerClientError, errorBody, installErrorHandling } from './errors.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventTypeRoutes } from './routes/event-types.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { inboundEndpointRoutes } from './routes/inbound-endpoints.js';
 import { inboundEventRoutes } from './routes/inbound-events.js';
@@ -31,6 +36,7 @@ import { inboundStreamRoutes } from './routes/inbound-stream.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
+import { prometheusRoutes } from './routes/prometheus.js';
 
 export interface AppDeps {
   store: Store;
@@ -67,6 +73,12 @@ export interface AppDeps {
   isDraining: () => boolean;
   /** DNS for the create-time SSRF check; tests inject one. */
   resolver?: Resolver;
+  /** This server's Prometheus metrics. */
+  metrics: Metrics;
+  /** Who may read GET /metrics here; null when it is served on its own port (HOOKBRIDGE_METRICS_PORT). */
+  metricsRoute: { auth: 'none' | 'admin' } | null;
+  /** Null when tracing is off. */
+  tracing: Tracing | null;
 }
 
 export type App = FastifyInstance;
@@ -105,7 +117,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: deps.maxPayloadBytes + ENVELOPE_ROOM,
     // Per-request access logs would dominate the log at webhook volumes; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // Every request's id: the client's x-request-id when acceptable, else a new one. It is on
+    // every log line of the request (request.log), in the answer's header and in error bodies.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     return503OnClosing: true,
     // Slow clients (slowloris) must not hold connections: Node checks the header and request
     // deadlines every connectionsCheckingInterval (30 s by default), so check often enough that
@@ -126,11 +142,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     frameworkErrors: (err, request, reply: FastifyReply) => {
       // No hook runs here, so an upgrade request's socket would stay open once answered: close it.
       if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket?.destroy());
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.status(404).send({ error: { code: 'not_found', message: 'not found (the id is too long)' } });
-      if (err.code === 'FST_ERR_BAD_URL') return reply.status(400).send({ error: { code: 'invalid_request', message: 'the URL path is not valid (bad percent-encoding)' } });
-      return reply.status(400).send({ error: { code: 'invalid_request', message: err.message } });
+      void reply.header('x-request-id', request.id);
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.status(404).send(errorBody(request.id, 'not_found', 'not found (the id is too long)'));
+      if (err.code === 'FST_ERR_BAD_URL') return reply.status(400).send(errorBody(request.id, 'invalid_request', 'the URL path is not valid (bad percent-encoding)'));
+      return reply.status(400).send(errorBody(request.id, 'invalid_request', err.message));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // First of all hooks, so that answers made by any later hook (401, 429, a refused upgrade) or by
+  // the error and not-found handlers carry the id too.
+  const upgradeIds = new WeakMap<object, string>();
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    if (request.headers.upgrade !== undefined) upgradeIds.set(request.raw, request.id);
+    done();
+  });
+  // Each failed request gets a line at debug level, to follow one by its id (a 5xx is also
+  // logged where it is handled, at error level; successes are not logged at all).
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode >= 400) request.log.debug({ req: request, statusCode: reply.statusCode }, 'request failed');
+    done();
+  });
 
   const routes: RouteInfo[] = [];
   routeLists.set(app, routes);
@@ -166,6 +198,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   installErrorHandling(app);
+  installHttpMetrics(app, deps.metrics);
+  deps.tracing?.installRequestSpans(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -177,6 +211,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Before auth: its onRequest hook marks upgrade requests, so that a refused upgrade (401) gets
   // its socket closed; registered after auth, the refusal would leave the socket open.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // A 101 is written by ws, not by the reply: the id joins its headers here.
+  app.websocketServer.on('headers', (headers: string[], raw: object) => {
+    const id = upgradeIds.get(raw);
+    if (id) headers.push(`X-Request-Id: ${id}`);
+  });
   // After the plugin's hook (which marks upgrades, so that their sockets are closed once answered),
   // before auth. HTTP/1.1 requires Host (RFC 9112 §3.2). Any route can be asked to upgrade; ws
   // refuses a handshake it cannot take (Upgrade: h2c, no key) in text/html.
@@ -189,6 +228,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installAuth(app, deps.store, projectCache, deps.apiRateLimitPerMinute);
 
   await app.register(healthRoutes, { deps, projectCache });
+  // Worker processes make the attempts, so they serve /metrics too.
+  if (deps.metricsRoute) await app.register(prometheusRoutes, { metrics: deps.metrics, auth: deps.metricsRoute.auth });
   if (deps.routes === 'health') return app;
   await app.register(ingestRoutes, {
     store: deps.store,
@@ -197,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: deps.trustProxy,
     dedupeWindowSeconds: deps.inboundDedupeWindowSeconds,
     wakeWorker: deps.wakeWorker,
+    metrics: deps.metrics,
   });
   await app.register(
     async (v1) => {
@@ -210,6 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(inboundEndpointRoutes, { deps, projectCache });
       await v1.register(inboundEventRoutes, { deps, projectCache });
       await v1.register(inboundStreamRoutes, { deps, projectCache });
+      await v1.register(exportRoutes, { deps, projectCache });
     },
     { prefix: '/v1' },
   );

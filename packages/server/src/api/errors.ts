@@ -7,6 +7,12 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ApiError } from '../core/errors.js';
+import { newRequestId } from '../core/request-id.js';
+
+/** The API's error body; `request_id` is also the response's x-request-id header. */
+export function errorBody(requestId: string, code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details !== undefined ? { details } : {}), request_id: requestId } };
+}
 
 interface AjvError {
   instancePath?: string;
@@ -55,27 +61,25 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (err instanceof ApiError) {
       if (err.headers) void reply.headers(err.headers);
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } });
+      return reply.status(err.status).send(errorBody(request.id, err.code, err.message, err.details));
     }
     if (err.validation) {
-      return reply.status(400).send({
-        error: { code: 'invalid_request', message: `invalid ${err.validationContext ?? 'request'}`, details: validationDetails(err.validation, err.validationContext) },
-      });
+      return reply.status(400).send(errorBody(request.id, 'invalid_request', `invalid ${err.validationContext ?? 'request'}`, validationDetails(err.validation, err.validationContext)));
     }
     const known = err.code ? BY_FASTIFY_CODE[err.code] : undefined;
-    if (known) return reply.status(known[0]).send({ error: { code: known[1], message: known[2] } });
+    if (known) return reply.status(known[0]).send(errorBody(request.id, known[1], known[2]));
     if (err instanceof SyntaxError && /prototype/i.test(err.message)) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: 'the body contains a forbidden "__proto__" or "constructor.prototype" key' } });
+      return reply.status(400).send(errorBody(request.id, 'invalid_request', 'the body contains a forbidden "__proto__" or "constructor.prototype" key'));
     }
     if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: 'the body is not valid JSON' } });
+      return reply.status(400).send(errorBody(request.id, 'invalid_request', 'the body is not valid JSON'));
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return reply.status(status).send({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: err.message } });
+      return reply.status(status).send(errorBody(request.id, status === 404 ? 'not_found' : 'invalid_request', err.message));
     }
     if (isNulCharacter(err)) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: 'text must not contain the NUL character (U+0000)' } });
+      return reply.status(400).send(errorBody(request.id, 'invalid_request', 'text must not contain the NUL character (U+0000)'));
     }
     if (isStoreUnavailable(err)) {
       // Nothing was acknowledged; the client should simply try again shortly.
@@ -83,14 +87,14 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply
         .status(503)
         .header('retry-after', '5')
-        .send({ error: { code: 'store_unavailable', message: 'the store is unreachable right now; nothing was stored; retry shortly' } });
+        .send(errorBody(request.id, 'store_unavailable', 'the store is unreachable right now; nothing was stored; retry shortly'));
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error; see the server log' } });
+    return reply.status(500).send(errorBody(request.id, 'internal_error', `internal error; see the server log for request ${request.id}`));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    return reply.status(404).send(errorBody(request.id, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 }
 
@@ -108,10 +112,14 @@ export function answerClientError(this: FastifyInstance, err: Error & { code?: s
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new ApiError('headers_too_large', 'the request headers are too large')
         : new ApiError('invalid_request', 'the request is not valid HTTP');
-  this.log.debug({ code: err.code }, 'client error before routing');
+  // No request exists yet, so Fastify made no id: this answer gets one of its own, logged with it.
+  const requestId = newRequestId();
+  this.log.debug({ code: err.code, request_id: requestId }, 'client error before routing');
   if (socket.writable) {
-    const body = JSON.stringify({ error: { code, message } });
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify(errorBody(requestId, code, message));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

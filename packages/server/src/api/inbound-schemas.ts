@@ -84,12 +84,14 @@ export const InboundEventJson = Type.Object({
   inbound_endpoint_id: Type.String(),
   event_type: Nullable(Type.String()),
   headers: Type.Record(Type.String(), Type.String()),
-  body: Type.String(),
+  body: Nullable(Type.String({ description: 'null once retention removed it (payload_removed_at is then set; headers are then {})' })),
   body_encoding: Type.Optional(Type.Literal('base64')),
   source_ip: Nullable(Type.String()),
   dedupe_key: Nullable(Type.String()),
   acked_at: Nullable(Type.String()),
   created_at: Type.String(),
+  payload_removed_at: Nullable(Type.String()),
+  request_id: Nullable(Type.String({ description: 'the x-request-id of the ingest request that brought it' })),
   delivery: Type.Optional(Nullable(DeliveryJson)),
 });
 
@@ -99,12 +101,14 @@ export function inboundEventJson(e: InboundEvent, withDelivery = true) {
     inbound_endpoint_id: e.inboundEndpointId,
     event_type: e.eventType,
     headers: e.headers,
-    body: e.body,
+    body: e.payloadRemovedAt === null ? e.body : null,
     ...(e.bodyEncoding ? { body_encoding: e.bodyEncoding } : {}),
     source_ip: e.sourceIp,
     dedupe_key: e.dedupeKey,
     acked_at: e.ackedAt === null ? null : iso(e.ackedAt),
     created_at: iso(e.createdAt),
+    payload_removed_at: e.payloadRemovedAt === null ? null : iso(e.payloadRemovedAt),
+    request_id: e.requestId,
     ...(withDelivery ? { delivery: e.delivery ? deliveryJson(e.delivery) : null } : {}),
   };
 }

@@ -17,7 +17,12 @@ const Name = Type.String({ minLength: 1, maxLength: 256 });
 const StringList = Type.Array(Name, { maxItems: 256 });
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+    request_id: Type.String({ description: "this request's id, also in the x-request-id header; quote it when reporting a problem" }),
+  }),
 });
 
 export const ListQuery = Type.Object({
@@ -51,6 +56,8 @@ const endpointFields = {
   signature_scheme: Type.Union([Type.Literal('standard'), Type.Literal('hookbridge')]),
   ordering: Type.Union([Type.Literal('none'), Type.Literal('fifo')]),
   metadata: Type.Record(Type.String(), Type.Unknown(), { maxProperties: 50 }),
+  disable_after_seconds: Nullable(Type.Integer({ minimum: 0, maximum: 365 * 86400, description: 'Auto-disable after this long without a success (0 = never); null = the project\'s.' })),
+  disable_min_failures: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Auto-disable needs at least this many failed attempts in a row; null = the project\'s.' })),
 };
 
 export const EndpointCreate = Type.Object(
@@ -68,6 +75,8 @@ export const EndpointCreate = Type.Object(
     signature_scheme: Type.Optional(endpointFields.signature_scheme),
     ordering: Type.Optional(endpointFields.ordering),
     metadata: Type.Optional(endpointFields.metadata),
+    disable_after_seconds: Type.Optional(endpointFields.disable_after_seconds),
+    disable_min_failures: Type.Optional(endpointFields.disable_min_failures),
   },
   { additionalProperties: false },
 );
@@ -80,6 +89,8 @@ export const EndpointJson = Type.Object({
   ...endpointFields,
   status: Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('disabled')]),
   disabled_reason: Nullable(Type.String()),
+  failing_since: Nullable(Time),
+  failures_since_success: Type.Integer(),
   created_at: Time,
   updated_at: Time,
   signing_secret: Type.Optional(Type.String()),
@@ -103,6 +114,10 @@ export function endpointJson(e: Endpoint, signingSecret?: string) {
     metadata: e.metadata,
     status: e.status,
     disabled_reason: e.disabledReason,
+    disable_after_seconds: e.disableAfterSeconds,
+    disable_min_failures: e.disableMinFailures,
+    failing_since: isoOrNull(e.failingSince),
+    failures_since_success: e.failuresSinceSuccess,
     created_at: iso(e.createdAt),
     updated_at: iso(e.updatedAt),
     ...(signingSecret ? { signing_secret: signingSecret } : {}),
@@ -171,9 +186,11 @@ export const MessageJson = Type.Object({
   endpoint_id: Nullable(Type.String()),
   broadcast: Type.Boolean(),
   channels: Nullable(Type.Array(Type.String())),
-  payload: Type.Unknown(),
+  payload: Type.Unknown({ description: 'null once the payload was removed (payload_removed_at is then set)' }),
   idempotency_key: Nullable(Type.String()),
   created_at: Time,
+  payload_removed_at: Nullable(Time),
+  request_id: Nullable(Type.String({ description: 'the x-request-id of the API request that created it; null for operational events' })),
 });
 
 export function messageJson(m: Message) {
@@ -184,9 +201,12 @@ export function messageJson(m: Message) {
     endpoint_id: m.endpointId,
     broadcast: m.broadcast,
     channels: m.channels,
-    payload: JSON.parse(m.payload) as unknown,
+    // Removed (retention, DELETE): null, told apart from a JSON null payload by payload_removed_at.
+    payload: m.payloadRemovedAt === null ? (JSON.parse(m.payload) as unknown) : null,
     idempotency_key: m.idempotencyKey,
     created_at: iso(m.createdAt),
+    payload_removed_at: isoOrNull(m.payloadRemovedAt),
+    request_id: m.requestId,
   };
 }
 
@@ -210,6 +230,7 @@ export const AttemptJson = Type.Object({
   error_message: Nullable(Type.String()),
   response_body: Nullable(Type.String()),
   response_truncated: Type.Boolean(),
+  request_id: Nullable(Type.String({ description: 'the x-hookbridge-request-id header Hookbridge sent; null for results reported by `hookbridge listen`' })),
 });
 
 export function attemptJson(a: Attempt) {
@@ -226,6 +247,7 @@ export function attemptJson(a: Attempt) {
     error_message: a.errorMessage,
     response_body: a.responseBody,
     response_truncated: a.responseTruncated,
+    request_id: a.requestId,
   };
 }
 
@@ -235,6 +257,11 @@ export const ProjectSettingsSchema = {
   retry_schedule: Type.Optional(Nullable(Type.Array(Type.Number({ minimum: 0, maximum: 7 * 86400 }), { maxItems: 50 }))),
   api_rate_limit_per_minute: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 10_000_000 }))),
   strict_event_types: Type.Optional(Nullable(Type.Boolean())),
+  disable_after_seconds: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 365 * 86400 }))),
+  disable_min_failures: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))),
+  // Fractions of a day are allowed (0.5 = 12 h); the record window keeps idempotency keys, promised for 24 h.
+  payload_retention_days: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 36500 }))),
+  record_retention_days: Type.Optional(Nullable(Type.Number({ minimum: 1, maximum: 36500 }))),
 };
 
 export const ProjectJson = Type.Object({
@@ -243,6 +270,10 @@ export const ProjectJson = Type.Object({
   retry_schedule: Nullable(Type.Array(Type.Number())),
   api_rate_limit_per_minute: Nullable(Type.Integer()),
   strict_event_types: Type.Boolean(),
+  disable_after_seconds: Nullable(Type.Integer()),
+  disable_min_failures: Nullable(Type.Integer()),
+  payload_retention_days: Nullable(Type.Number()),
+  record_retention_days: Nullable(Type.Number()),
   created_at: Time,
 });
 
@@ -253,6 +284,10 @@ export function projectJson(p: Project) {
     retry_schedule: p.settings.retry_schedule ?? null,
     api_rate_limit_per_minute: p.settings.api_rate_limit_per_minute ?? null,
     strict_event_types: p.settings.strict_event_types ?? false,
+    disable_after_seconds: p.settings.disable_after_seconds ?? null,
+    disable_min_failures: p.settings.disable_min_failures ?? null,
+    payload_retention_days: p.settings.payload_retention_days ?? null,
+    record_retention_days: p.settings.record_retention_days ?? null,
     created_at: iso(p.createdAt),
   };
 }

@@ -47,6 +47,7 @@ export function registerEndpoints(program: Command): void {
         'hookbridge endpoints create --url https://example.com/hooks',
         'hookbridge endpoints create --url https://acme.example/hooks --consumer acme --event-type order.created --event-type order.paid',
         'hookbridge endpoints create --url https://example.com/hooks --retry-schedule 5,60,600 --header "X-Team: billing" --json | jq -r .signing_secret',
+        'hookbridge endpoints create --url https://ops.example.com/hb --event-type hookbridge.endpoint.disabled,hookbridge.delivery.failed',
       ),
     )
     .action(
@@ -114,7 +115,9 @@ function endpointOptions(cmd: Command): Command {
     .option('--retry-client-errors', 'retry 4xx answers too (except 410)')
     .addOption(choice('--scheme <scheme>', 'signature headers: standard (webhook-*) or hookbridge (X-Webhook-*)', ['standard', 'hookbridge']))
     .addOption(choice('--ordering <ordering>', 'fifo: one at a time, in publish order', ['none', 'fifo']))
-    .addOption(new Option('--metadata <json>', 'a JSON object of your own').argParser(jsonOption('--metadata')));
+    .addOption(new Option('--metadata <json>', 'a JSON object of your own').argParser(jsonOption('--metadata')))
+    .option('--disable-after-seconds <n>', 'auto-disable after this long without a success (0 = never; --clear inherits the project\'s)', intOption('--disable-after-seconds', 0, 365 * 86400))
+    .option('--disable-min-failures <n>', 'auto-disable also needs this many failed attempts in a row', intOption('--disable-min-failures', 1, 1_000_000));
 }
 
 function endpointBody(o: Record<string, any>): Record<string, unknown> {
@@ -132,6 +135,8 @@ function endpointBody(o: Record<string, any>): Record<string, unknown> {
     signature_scheme: o.scheme,
     ordering: o.ordering,
     metadata: o.metadata,
+    disable_after_seconds: o.disableAfterSeconds,
+    disable_min_failures: o.disableMinFailures,
   });
   for (const field of (o.clear as string[] | undefined) ?? []) body[field] = null;
   return body;

@@ -2,9 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT, EXIT_CODES_HELP } from './api.js';
+import { registerBackup } from './backup.js';
 import { registerDeliveries } from './deliveries.js';
 import { registerEndpoints } from './endpoints.js';
 import { registerEventTypes } from './event-types.js';
+import { registerExport } from './export.js';
 import { registerInbound } from './inbound.js';
 import { registerKeys } from './keys.js';
 import { registerListen } from './listen.js';
@@ -13,6 +15,7 @@ import { registerMessages } from './messages.js';
 import { registerMigrate } from './migrate.js';
 import { registerMigrateStore } from './migrate-store.js';
 import { registerProjects } from './projects.js';
+import { registerRestore } from './restore.js';
 import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
 import { registerTail } from './tail.js';
@@ -29,8 +32,8 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Server:      serve, migrate, migrate-store
-Client:      login, projects, keys, endpoints, event-types, send, messages, deliveries, inbound, tail
+Server:      serve, migrate, migrate-store, backup, restore
+Client:      login, projects, keys, endpoints, event-types, send, messages, deliveries, inbound, tail, export
 Local dev:   listen
 Receivers:   verify
 Run \`hookbridge <command> --help\` for its flags and examples; docs/cli.md has them all.
@@ -46,6 +49,8 @@ Examples:
   registerServe(program);
   registerMigrate(program);
   registerMigrateStore(program);
+  registerBackup(program);
+  registerRestore(program);
   registerLogin(program);
   registerProjects(program);
   registerKeys(program);
@@ -56,6 +61,7 @@ Examples:
   registerDeliveries(program);
   registerInbound(program);
   registerTail(program);
+  registerExport(program);
   registerVerify(program);
   registerListen(program);
   return program;

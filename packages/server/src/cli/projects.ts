@@ -45,9 +45,24 @@ function settingsOptions(cmd: Command): Command {
     .option('--retry-schedule <seconds>', 'default waits between attempts, e.g. 5,60,600 ("default": the standard schedule)', numberList('--retry-schedule'))
     .option('--rate-limit <per-minute>', 'API requests per minute (0 = unlimited)', intOption('--rate-limit', 0, 10_000_000))
     .option('--strict-event-types', 'refuse messages whose event type is not registered')
-    .option('--no-strict-event-types', 'accept any event type');
+    .option('--no-strict-event-types', 'accept any event type')
+    .option('--disable-after-seconds <n>', 'auto-disable endpoints after this long without a success (0 = never; "default": the server\'s)', intOrDefault('--disable-after-seconds', 0, 365 * 86400))
+    .option('--disable-min-failures <n>', 'auto-disable also needs this many failed attempts in a row ("default": the server\'s)', intOrDefault('--disable-min-failures', 1, 1_000_000));
 }
 
+/** A whole number, or "default" (null: back to the server's setting). */
+const intOrDefault = (name: string, min: number, max: number) => {
+  const parse = intOption(name, min, max);
+  return (raw: string): number | null => (raw === 'default' ? null : parse(raw));
+};
+
 function settingsBody(o: Record<string, any>): Record<string, unknown> {
-  return defined({ name: o.name, retry_schedule: o.retrySchedule, api_rate_limit_per_minute: o.rateLimit, strict_event_types: o.strictEventTypes });
+  return defined({
+    name: o.name,
+    retry_schedule: o.retrySchedule,
+    api_rate_limit_per_minute: o.rateLimit,
+    strict_event_types: o.strictEventTypes,
+    disable_after_seconds: o.disableAfterSeconds,
+    disable_min_failures: o.disableMinFailures,
+  });
 }

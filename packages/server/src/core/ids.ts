@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
  */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'proj' | 'key' | 'ep' | 'msg' | 'dlv' | 'att' | 'sec' | 'evt' | 'in' | 'ie' | 'rej';
+export type IdPrefix = 'proj' | 'key' | 'ep' | 'msg' | 'dlv' | 'att' | 'sec' | 'evt' | 'in' | 'ie' | 'rej' | 'exp' | 'req';
 
 let lastMs = 0;
 let lastRandom: number[] = [];

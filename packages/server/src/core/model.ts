@@ -18,6 +18,13 @@ export interface ProjectSettings {
   retry_schedule?: number[];
   api_rate_limit_per_minute?: number;
   strict_event_types?: boolean;
+  /** Auto-disable limits for the project's endpoints (core/auto-disable.ts); absent = the server's. */
+  disable_after_seconds?: number;
+  disable_min_failures?: number;
+  /** Days after which finished messages lose their payload (fractions allowed; absent = the server's). */
+  payload_retention_days?: number;
+  /** Days after which finished messages are deleted with their deliveries and attempts (≥ 1). */
+  record_retention_days?: number;
 }
 
 export interface Project {
@@ -63,6 +70,12 @@ export interface Endpoint {
   metadata: Record<string, unknown>;
   status: EndpointStatus;
   disabledReason: string | null;
+  /** Overrides of the project's auto-disable limits (null = the project's). */
+  disableAfterSeconds: number | null;
+  disableMinFailures: number | null;
+  /** The current run of failed attempts: when it started (null after a success) and its length. */
+  failingSince: number | null;
+  failuresSinceSuccess: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -79,6 +92,10 @@ export interface Message {
   payload: string;
   idempotencyKey: string | null;
   createdAt: number;
+  /** When retention or a DELETE removed the payload (it is then ''), or null. */
+  payloadRemovedAt: number | null;
+  /** The id of the API request that created it (its x-request-id); null for operational events. */
+  requestId: string | null;
 }
 
 export interface Delivery {
@@ -112,6 +129,8 @@ export interface Attempt {
   errorMessage: string | null;
   responseBody: string | null;
   responseTruncated: boolean;
+  /** The id of the request Hookbridge sent (its x-hookbridge-request-id header); null if it sent none. */
+  requestId: string | null;
 }
 
 export interface Page<T> {
@@ -162,6 +181,10 @@ export interface InboundEvent {
   dedupeKey: string | null;
   ackedAt: number | null;
   createdAt: number;
+  /** When retention removed the body and headers (then '' and {}), or null. */
+  payloadRemovedAt: number | null;
+  /** The id of the ingest request that brought it. */
+  requestId: string | null;
   /** forward mode: the delivery that forwards it. */
   delivery: Delivery | null;
 }

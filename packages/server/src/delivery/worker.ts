@@ -4,9 +4,13 @@
  * (a new message, a finished attempt), until the next retry is due, or until the safety-net poll.
  */
 import type { Logger } from 'pino';
+import type { AutoDisableLimits } from '../core/auto-disable.js';
 import { decodeBody } from '../core/ingest-rules.js';
+import { newRequestId } from '../core/request-id.js';
 import { DEFAULT_RETRY_SCHEDULE, decideAfterAttempt, parseRetryAfter } from '../core/retry-policy.js';
 import { signatureHeaders } from '../core/signing.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Tracing } from '../ops/tracing.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
@@ -27,6 +31,8 @@ export interface WorkerOptions {
   pollIntervalMs: number;
   defaultTimeoutMs: number;
   throttleMinDelaySeconds: number;
+  /** The server's auto-disable limits (HOOKBRIDGE_DISABLE_*), for projects and endpoints that set none. */
+  autoDisable: AutoDisableLimits;
 }
 
 export class DeliveryWorker {
@@ -57,6 +63,8 @@ export class DeliveryWorker {
     private readonly senders: { outbound: Sender; forward: Sender },
     private readonly opts: WorkerOptions,
     private readonly log: Logger,
+    /** Counts attempts and finished deliveries; traces attempts when tracing is on. */
+    private readonly observe: { metrics?: Metrics; tracing?: Tracing | null } = {},
   ) {
     this.throttle = new EndpointThrottle(opts.endpointConcurrency);
   }
@@ -301,10 +309,14 @@ export class DeliveryWorker {
 
   private async attempt(d: ClaimedDelivery, secrets: string[], signal: AbortSignal, sent: () => void): Promise<void> {
     const startedAt = Date.now();
-    const { headers, body } = requestFor(d, secrets, startedAt);
+    // Every attempt is its own request: its id goes to the receiver, the attempt row and the log.
+    const requestId = newRequestId();
+    const { headers, body } = requestFor(d, secrets, startedAt, requestId);
     const sender = d.direction === 'inbound' ? this.senders.forward : this.senders.outbound;
+    const span = this.observe.tracing?.attemptStarted(d, startedAt);
     const res = await sender.send({ url: d.url, headers, body, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
-    if (res.aborted) return; // shutdown: the lease is handed back in stop()
+    if (res.aborted) return span?.end(); // shutdown: the lease is handed back in stop()
+    this.observe.metrics?.attemptMade(res.statusCode, res.errorClass, res.durationMs);
     this.throttle.attemptEnded(d.endpointId, res.errorClass === 'timeout' ? 'timed_out' : 'answered');
     sent();
     const decision = decideAfterAttempt(
@@ -318,7 +330,7 @@ export class DeliveryWorker {
         random: Math.random(),
       },
     );
-    await this.store.deliveries.recordAttempt({
+    const recorded = await this.store.deliveries.recordAttempt({
       delivery: d,
       startedAt,
       durationMs: res.durationMs,
@@ -328,13 +340,24 @@ export class DeliveryWorker {
       responseBody: res.responseBody,
       responseTruncated: res.responseTruncated,
       decision,
+      autoDisable: this.opts.autoDisable,
+      requestId,
     });
+    // A superseded record (the delivery was cancelled or handed back meanwhile) finished nothing.
+    if (!recorded.superseded) this.observe.metrics?.deliveryFinished(recorded.status);
+    if (recorded.streakError) this.log.warn({ err: recorded.streakError, endpoint: d.endpointId }, "could not count the attempt in the endpoint's failing streak");
+    if (span) this.observe.tracing!.attemptEnded(span, res.statusCode, res.errorClass, recorded.status);
     if (decision.kind === 'retry') this.retryDueAt = Math.min(this.retryDueAt, startedAt + res.durationMs + decision.delayMs);
-    if (decision.kind === 'failed' && decision.disableEndpoint) this.dropWaitingLine(d.endpointId);
+    if (recorded.endpointDisabled || (decision.kind === 'failed' && decision.disableEndpoint)) this.dropWaitingLine(d.endpointId);
+    // The record published operational events (hookbridge.*): their deliveries are due now.
+    if (recorded.queuedFor.length > 0) {
+      this.wake(recorded.queuedFor);
+      this.store.signal.notifyOthers();
+    }
     // A fifo line moves only once its head is recorded, and a retry may now be due sooner than
     // the loop's current sleep: either way the loop must look again.
     if (d.ordering === 'fifo' || decision.kind === 'retry') this.wake();
-    this.log.debug({ delivery: d.id, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
+    this.log.debug({ delivery: d.id, request_id: requestId, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
   }
 }
 
@@ -343,9 +366,9 @@ export class DeliveryWorker {
  * inbound event: its original bytes and headers, re-signed with the inbound endpoint's own
  * Standard Webhooks secret so the receiving service verifies one scheme for every provider.
  */
-function requestFor(d: ClaimedDelivery, secrets: string[], startedAt: number): { headers: Record<string, string>; body: string | Buffer } {
+function requestFor(d: ClaimedDelivery, secrets: string[], startedAt: number, requestId: string): { headers: Record<string, string>; body: string | Buffer } {
   const timestamp = Math.floor(startedAt / 1000);
-  const tracking = { 'x-hookbridge-delivery-id': d.id, 'x-hookbridge-attempt': String(d.attemptNumber) };
+  const tracking = { 'x-hookbridge-delivery-id': d.id, 'x-hookbridge-attempt': String(d.attemptNumber), 'x-hookbridge-request-id': requestId };
   if (d.direction === 'inbound') {
     const body = decodeBody(d.payload, d.bodyEncoding);
     return {

@@ -10,6 +10,8 @@ import type { InboundEndpoint } from '../core/model.js';
 import { slackUrlVerificationChallenge } from '../core/verify/slack.js';
 import { credentialHeadersOf, eventIdOf, eventTypeOf, verifyRequest } from '../core/verify/index.js';
 import type { IngestRequest } from '../core/verify/types.js';
+import { errorBody } from '../api/errors.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/store.js';
 import type { InboundHub } from './hub.js';
 
@@ -21,6 +23,8 @@ export interface IngestOptions {
   dedupeWindowSeconds: number;
   /** A forwarded event was queued: wake the delivery worker. */
   wakeWorker: () => void;
+  /** Counts every request by result (hookbridge_inbound_requests_total). */
+  metrics: Metrics;
 }
 
 type Refusal = 'ip_not_allowed' | 'endpoint_paused' | 'payload_too_large' | 'missing_signature' | 'invalid_signature' | 'timestamp_out_of_range' | 'invalid_token';
@@ -88,6 +92,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
 
   /** What a refusal records and answers; headers and source as `seen` computed them. */
   const refuse = async (reply: FastifyReply, e: InboundEndpoint, reason: Refusal, seen: Seen, bodyBytes: number) => {
+    opts.metrics.inboundRequest(reason);
     await store.inboundEvents.recordRejection(e, {
       reason,
       statusCode: STATUS[reason],
@@ -96,7 +101,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       bodyBytes,
     });
     if (reason === 'endpoint_paused') void reply.header('retry-after', '60');
-    return reply.status(STATUS[reason]).send({ error: { code: reason, message: 'request refused' } });
+    return reply.status(STATUS[reason]).send(errorBody(reply.request.id, reason, 'request refused'));
   };
   const see = (req: FastifyRequest): Seen => {
     const headers = flatHeaders(req);
@@ -107,7 +112,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const e = await store.inboundEndpoints.getForIngest((req.params as { id: string }).id).catch(() => null);
       if (e) return refuse(reply, e, 'payload_too_large', see(req), Number(req.headers['content-length'] ?? 0));
-      return reply.status(413).send({ error: { code: 'payload_too_large', message: 'request refused' } });
+      opts.metrics.inboundRequest('payload_too_large');
+      return reply.status(413).send(errorBody(req.id, 'payload_too_large', 'request refused'));
     }
     throw err;
   });
@@ -115,7 +121,10 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
   app.post<{ Params: { id: string } }>('/in/:id', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const e = await store.inboundEndpoints.getForIngest(req.params.id);
     // Unknown ids belong to no project, so there is nowhere to store them.
-    if (!e) return reply.status(404).send({ error: { code: 'not_found', message: 'not found' } });
+    if (!e) {
+      opts.metrics.inboundRequest('not_found');
+      return reply.status(404).send(errorBody(req.id, 'not_found', 'not found'));
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const seen = see(req);
     const { headers, sourceIp } = seen;
@@ -129,7 +138,10 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     // Slack checks the URL with a signed challenge before sending events; it is not an event.
     if (e.verification.type === 'slack') {
       const challenge = slackUrlVerificationChallenge(body);
-      if (challenge !== null) return reply.status(200).send({ challenge });
+      if (challenge !== null) {
+        opts.metrics.inboundRequest('url_verification');
+        return reply.status(200).send({ challenge });
+      }
     }
 
     const dedupeKey = storable(idempotencyKey(e, headers) ?? eventIdOf(e.verification, ingest));
@@ -140,7 +152,9 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       sourceIp,
       dedupeKey,
       dedupeWindowMs: (e.dedupeWindowSeconds ?? opts.dedupeWindowSeconds) * 1000,
+      requestId: req.id,
     });
+    opts.metrics.inboundRequest(result.kind === 'created' ? 'accepted' : 'duplicate');
     if (result.kind === 'created') {
       if (e.mode === 'forward') opts.wakeWorker();
       else hub.notify(e.id);

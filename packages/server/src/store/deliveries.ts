@@ -2,18 +2,19 @@
  * Deliveries: the work queue (claim with a lease, record attempts) and the user's actions on it
  * (retry now, cancel, replay, bulk replay).
  */
-import { sql, type Insertable, type Kysely, type QueryCreator, type Transaction } from 'kysely';
-import { newId } from '../core/ids.js';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import { CANCELLABLE, REPLAYABLE, type Attempt, type Delivery, type DeliveryStatus, type Page, type ProjectSettings } from '../core/model.js';
-import type { Decision, ErrorClass } from '../core/retry-policy.js';
 import type { SignatureScheme } from '../core/signing.js';
 import type { StoreDialect } from './dialect.js';
 import type { Direction, EndpointRepository } from './endpoints.js';
 import type { GroupCommitter } from './group-commit.js';
 import { SharedAdmission } from './shared-admission.js';
 import { attemptFromRow, deliveryFromRow, json, toPage } from './rows.js';
-import type { AttemptsTable, Database, DeliveriesTable } from './schema.js';
-import { hotQuery } from './hot-query.js';
+import type { Database } from './schema.js';
+import { recordAttemptIn, updateFailingStreakIn, type AttemptRecord, type RecordedAttempt } from './attempt-records.js';
+import { promoteFifoHead } from './fifo.js';
+import { lockMessageForReplay } from './retention.js';
+import { whereDelivery, type DeliveryFilter } from './list-filters.js';
 
 /** Everything the sender needs for one attempt, read in the claim transaction. */
 export interface ClaimedDelivery {
@@ -42,6 +43,8 @@ export interface ClaimedDelivery {
   forwardHeaders: Record<string, string> | null;
   /** 'base64' when payload holds a non-UTF-8 body. */
   bodyEncoding: string | null;
+  /** The message's traceparent (tracing): the attempt's span is its child. */
+  traceParent: string | null;
 }
 
 export interface ClaimOptions {
@@ -60,29 +63,11 @@ export interface ClaimOptions {
   takeSlot: (endpointId: string, ordering: string, rateLimitRps: number | null) => boolean;
 }
 
-export interface AttemptRecord {
-  delivery: ClaimedDelivery;
-  startedAt: number;
-  durationMs: number;
-  statusCode: number | null;
-  errorClass: ErrorClass | null;
-  errorMessage: string | null;
-  responseBody: string | null;
-  responseTruncated: boolean;
-  decision: Decision;
-}
+export type { AttemptRecord, RecordedAttempt } from './attempt-records.js';
 
 export type ActionResult = { ok: Delivery } | { error: 'not_found' | 'invalid_state' | 'payload_expired'; message: string };
 
-export interface DeliveryFilter {
-  status?: DeliveryStatus;
-  endpointId?: string;
-  messageId?: string;
-  consumerId?: string;
-  eventType?: string;
-  since?: number;
-  until?: number;
-}
+export type { DeliveryFilter } from './list-filters.js';
 
 const DUE = ['queued', 'pending_retry'] as const;
 
@@ -94,38 +79,7 @@ const DUE = ['queued', 'pending_retry'] as const;
 const isDue = (col: 'd.status' | 'status') => sql<boolean>`${sql.ref(col)} in ('queued', 'pending_retry')`;
 const isDelivering = sql<boolean>`status = 'delivering'`;
 
-/**
- * Makes the head of a fifo line due once the delivery before it left the line (succeeded,
- * failed, cancelled). Deliveries behind the head wait with next_attempt_at = null.
- */
-export async function promoteFifoHead(trx: Kysely<Database>, endpointId: string, now: number): Promise<void> {
-  const head = await trx
-    .selectFrom('deliveries')
-    .select(['id', 'status', 'next_attempt_at'])
-    .where('endpoint_id', '=', endpointId)
-    .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  if (head && head.next_attempt_at === null) {
-    await trx.updateTable('deliveries').set({ next_attempt_at: now, updated_at: now }).where('id', '=', head.id).execute();
-  }
-}
-
-/**
- * Whether a fifo endpoint already has a line: a new delivery then waits behind it with no due
- * time (promoteFifoHead makes it due), so claims never scan a long line row by row.
- */
-export async function fifoLineWaiting(trx: Kysely<Database>, endpointId: string): Promise<boolean> {
-  const inLine = await trx
-    .selectFrom('deliveries')
-    .select('id')
-    .where('endpoint_id', '=', endpointId)
-    .where(sql<boolean>`status in ('queued', 'pending_retry', 'delivering', 'paused')`)
-    .limit(1)
-    .executeTakeFirst();
-  return inLine !== undefined;
-}
+export { fifoLineWaiting, promoteFifoHead } from './fifo.js';
 
 /** Where a delivery whose lease is handed back belongs, given its endpoint's state now. */
 const statusAfterRelease = sql<string>`(select case when e.deleted_at is not null then 'cancelled' when e.status = 'active' then 'queued' else 'paused' end from endpoints as e where e.id = deliveries.endpoint_id)`;
@@ -163,19 +117,7 @@ function dueInLine(db: QueryCreator<Database>, excludeEndpointIds: string[]) {
   return q;
 }
 
-// The statements of every attempt record (hot-query.ts).
-export const insertAttempt = hotQuery((db, p: Insertable<AttemptsTable>) => db.insertInto('attempts').values({ ...p }));
-const endpointStateById = hotQuery((db, p: { id: string }) => db.selectFrom('endpoints').select(['status', 'deleted_at']).where('id', '=', p.id));
-type RunUpdate = Pick<DeliveriesTable, 'id' | 'status' | 'next_attempt_at' | 'attempt_count' | 'run_attempts' | 'last_status_code' | 'last_error' | 'last_attempt_at' | 'updated_at'>;
-const finishAttemptRun = hotQuery((db, { id, ...p }: RunUpdate) =>
-  db
-    .updateTable('deliveries')
-    .set({ ...p, lease_expires_at: null })
-    .where('id', '=', id)
-    // Only while this claim still holds it: a delivery handed back or claimed again meanwhile
-    // keeps its new state (the attempt row still records what happened).
-    .where(isDelivering),
-);
+export { insertAttempt } from './attempt-records.js';
 
 export class DeliveryRepository {
   constructor(
@@ -244,7 +186,7 @@ export class DeliveryRepository {
         .select([
           'd.id', 'd.project_id', 'd.message_id', 'd.endpoint_id', 'd.event_type', 'd.attempt_count', 'd.run_attempts',
           'm.payload', 'e.url', 'e.headers', 'e.timeout_ms', 'e.signature_scheme', 'e.ordering', 'e.rate_limit_rps',
-          'e.retry_schedule', 'e.retry_client_errors', 'p.settings', 'e.direction', 'm.headers as forward_headers', 'm.body_encoding',
+          'e.retry_schedule', 'e.retry_client_errors', 'p.settings', 'e.direction', 'm.headers as forward_headers', 'm.body_encoding', 'm.trace_parent',
         ])
         .where('d.id', 'in', ids)
         .orderBy('d.id')
@@ -270,6 +212,7 @@ export class DeliveryRepository {
         direction: r.direction as Direction,
         forwardHeaders: json<Record<string, string>>(r.forward_headers),
         bodyEncoding: r.body_encoding,
+        traceParent: r.trace_parent,
       }));
     });
   }
@@ -317,64 +260,20 @@ export class DeliveryRepository {
   }
 
   /**
-   * Records an attempt and moves the delivery on, in one (group-committed) transaction. Returns
-   * the status the delivery took (metrics count the finished ones).
+   * Records an attempt and moves the delivery and its endpoint on, in one (group-committed)
+   * transaction (attempt-records.ts).
    */
-  recordAttempt(rec: AttemptRecord): Promise<DeliveryStatus> {
+  async recordAttempt(rec: AttemptRecord): Promise<RecordedAttempt> {
     // Relaxed: losing a record to a power cut means the attempt is made again (at-least-once).
-    return this.committer.run((trx) => this.recordIn(trx, rec), 'relaxed');
-  }
-
-  private async recordIn(trx: Transaction<Database>, rec: AttemptRecord): Promise<DeliveryStatus> {
-    const d = rec.delivery;
-    const now = rec.startedAt + rec.durationMs;
-    const outcome = rec.decision.kind;
-    await insertAttempt(trx, {
-      id: newId('att', rec.startedAt),
-      delivery_id: d.id,
-      project_id: d.projectId,
-      endpoint_id: d.endpointId,
-      attempt_number: d.attemptNumber,
-      started_at: rec.startedAt,
-      duration_ms: rec.durationMs,
-      status_code: rec.statusCode,
-      outcome,
-      error_class: rec.errorClass,
-      error_message: rec.errorMessage,
-      response_body: rec.responseBody,
-      response_truncated: rec.responseTruncated ? 1 : 0,
-    });
-    const [endpoint] = await endpointStateById(trx, { id: d.endpointId });
-    let status: DeliveryStatus;
-    let next: number | null = null;
-    if (outcome === 'succeeded') status = 'succeeded';
-    else if (outcome === 'failed') status = 'failed';
-    else if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
-    else if (endpoint.status !== 'active') status = 'paused';
-    else {
-      status = 'pending_retry';
-      next = now + (rec.decision.kind === 'retry' ? rec.decision.delayMs : 0);
+    const recorded = await this.committer.run((trx) => recordAttemptIn(trx, this.endpoints, rec), 'relaxed');
+    const change = recorded.streak;
+    if (change === null) return recorded;
+    try {
+      const after = await this.dialect.transaction(this.db, 'relaxed', (trx) => updateFailingStreakIn(trx, this.endpoints, rec, change));
+      return { ...recorded, endpointDisabled: recorded.endpointDisabled || after.endpointDisabled, queuedFor: [...recorded.queuedFor, ...after.queuedFor] };
+    } catch (err) {
+      return { ...recorded, streakError: err };
     }
-    const lastError =
-      rec.decision.kind === 'failed' ? rec.decision.reason : (rec.errorMessage ?? (rec.statusCode !== null ? `endpoint answered ${rec.statusCode}` : null));
-    await finishAttemptRun(trx, {
-      id: d.id,
-      status,
-      next_attempt_at: status === 'paused' ? now : next,
-      attempt_count: d.attemptNumber,
-      run_attempts: d.runAttempts + 1,
-      last_status_code: rec.statusCode,
-      last_error: status === 'succeeded' ? null : lastError,
-      last_attempt_at: rec.startedAt,
-      updated_at: now,
-    });
-    if (d.ordering === 'fifo' && (status === 'succeeded' || status === 'failed' || status === 'cancelled')) {
-      await promoteFifoHead(trx, d.endpointId, now);
-    }
-    if (rec.decision.kind === 'failed' && rec.decision.disableEndpoint && endpoint?.status !== 'disabled') {
-      await this.endpoints.setStatus(d.projectId, d.endpointId, 'disabled', rec.decision.reason, trx);
-    }
-    return status;
   }
 
   // --- reading ----------------------------------------------------------------------------
@@ -385,14 +284,7 @@ export class DeliveryRepository {
   }
 
   async list(projectId: string, f: DeliveryFilter, limit: number, cursor?: string): Promise<Page<Delivery>> {
-    let q = this.db.selectFrom('deliveries').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
-    if (f.status !== undefined) q = q.where('status', '=', f.status);
-    if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
-    if (f.messageId !== undefined) q = q.where('message_id', '=', f.messageId);
-    if (f.consumerId !== undefined) q = q.where('consumer_id', '=', f.consumerId);
-    if (f.eventType !== undefined) q = q.where('event_type', '=', f.eventType);
-    if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
-    if (f.until !== undefined) q = q.where('created_at', '<', f.until);
+    let q = whereDelivery(this.db.selectFrom('deliveries').selectAll(), projectId, f).orderBy('id', 'desc').limit(limit + 1);
     if (cursor) q = q.where('id', '<', cursor);
     return toPage(await q.execute(), limit, deliveryFromRow);
   }
@@ -440,8 +332,8 @@ export class DeliveryRepository {
     return this.transition(projectId, id, REPLAYABLE, (trx, now) => this.replayIn(trx, id, now));
   }
 
-  /** Replays many; returns how many were replayed and how many skipped (wrong state, gone). */
-  async bulkReplay(projectId: string, select: { ids: string[] } | DeliveryFilter): Promise<{ replayed: number; skipped: number }> {
+  /** Replays many; returns how many were replayed and skipped (wrong state, gone; `expired`: of those, payload removed). */
+  async bulkReplay(projectId: string, select: { ids: string[] } | DeliveryFilter): Promise<{ replayed: number; skipped: number; expired: number }> {
     let ids: string[];
     if ('ids' in select) ids = select.ids;
     else {
@@ -454,10 +346,11 @@ export class DeliveryRepository {
       } while (cursor);
     }
     let replayed = 0;
+    let expired = 0;
     // One transaction (one fsync) per chunk rather than per delivery: bulk replays can be large.
     for (let i = 0; i < ids.length; i += 250) {
       const chunk = ids.slice(i, i + 250);
-      replayed += await this.db.transaction().execute(async (trx) => {
+      const [n, gone] = await this.db.transaction().execute(async (trx) => {
         const now = Date.now();
         const rows = await trx
           .selectFrom('deliveries')
@@ -466,15 +359,20 @@ export class DeliveryRepository {
           .where('id', 'in', chunk)
           .where('status', 'in', [...REPLAYABLE])
           .execute();
-        let n = 0;
-        for (const r of rows) if ((await this.replayIn(trx, r.id, now)) === null) n++;
-        return n;
+        const refusals = [];
+        for (const r of rows) refusals.push(await this.replayIn(trx, r.id, now));
+        return [refusals.filter((x) => x === null).length, refusals.filter((x) => typeof x === 'object' && x !== null).length];
       });
+      replayed += n;
+      expired += gone;
     }
-    return { replayed, skipped: ids.length - replayed };
+    return { replayed, skipped: ids.length - replayed, expired };
   }
 
-  private async replayIn(trx: Kysely<Database>, id: string, now: number): Promise<string | null> {
+  private async replayIn(trx: Kysely<Database>, id: string, now: number): Promise<string | { expired: string } | null> {
+    // First, so retention cannot remove the payload (or delete the rows) between check and requeue.
+    const payload = await lockMessageForReplay(trx, this.dialect, id);
+    if (payload !== 'kept') return { expired: `the message's payload was ${payload === 'gone' ? 'deleted with the message' : 'removed'} (retention or DELETE /v1/messages/{id}); it cannot be sent again` };
     const row = await trx
       .selectFrom('deliveries as d')
       .innerJoin('endpoints as e', 'e.id', 'd.endpoint_id')
@@ -503,7 +401,7 @@ export class DeliveryRepository {
     projectId: string,
     id: string,
     from: readonly DeliveryStatus[],
-    apply: (trx: Kysely<Database>, now: number) => Promise<string | null | void>,
+    apply: (trx: Kysely<Database>, now: number) => Promise<string | { expired: string } | null | void>,
   ): Promise<ActionResult> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('deliveries').select('status').where('id', '=', id).where('project_id', '=', projectId).executeTakeFirst();
@@ -513,6 +411,7 @@ export class DeliveryRepository {
       }
       const refusal = await apply(trx, Date.now());
       if (typeof refusal === 'string') return { error: 'invalid_state', message: refusal };
+      if (refusal) return { error: 'payload_expired', message: refusal.expired };
       const updated = await trx.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return { ok: deliveryFromRow(updated) };
     });

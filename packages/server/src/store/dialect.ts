@@ -19,6 +19,13 @@ export interface StoreDialect {
    * whole database. PostgreSQL will use FOR UPDATE SKIP LOCKED so claimers never wait on each other.
    */
   lockForClaim<DB, TB extends keyof DB, O>(qb: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * Locks the rows of table `of` that `qb` selects until the transaction ends: 'skip' passes over
+   * rows another transaction holds (background jobs that must never wait), 'wait' and 'share'
+   * wait for them ('share' lets other sharers in). Nothing on SQLite: a write transaction holds
+   * the whole database.
+   */
+  lockRows<DB, TB extends keyof DB, O>(qb: SelectQueryBuilder<DB, TB, O>, of: string, mode: 'skip' | 'wait' | 'share'): SelectQueryBuilder<DB, TB, O>;
   /** Maps a driver error to our error vocabulary (SQLSTATE-style). */
   errorCode(err: unknown): 'unique_violation' | 'busy' | 'unknown';
   /**
@@ -46,6 +53,7 @@ export const sqliteDialect = (walSync: { sync(): Promise<void> }): StoreDialect 
   name: 'sqlite',
   sharedWorkers: false,
   lockForClaim: (qb) => qb,
+  lockRows: (qb) => qb,
   errorCode(err) {
     const code = (err as { code?: string }).code ?? '';
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique_violation';
@@ -79,6 +87,7 @@ export const postgresDialect: StoreDialect = {
   // Only the delivery rows: locking the joined endpoint rows too would make claimers of the same
   // endpoint wait for each other. SKIP LOCKED lets concurrent claimers take different rows.
   lockForClaim: (qb) => qb.forUpdate('d' as never).skipLocked(),
+  lockRows: (qb, of, mode) => (mode === 'share' ? qb.forShare(of as never) : mode === 'skip' ? qb.forUpdate(of as never).skipLocked() : qb.forUpdate(of as never)),
   errorCode(err) {
     const code = (err as { code?: string }).code ?? '';
     if (code === '23505') return 'unique_violation';

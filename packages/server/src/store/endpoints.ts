@@ -2,14 +2,30 @@
 import { sql, type Kysely } from 'kysely';
 import { newId } from '../core/ids.js';
 import type { Endpoint, EndpointStatus, Page } from '../core/model.js';
+import { endpointEventData, OPERATIONAL_EVENT_TYPES } from '../core/operational-events.js';
 import { generateSigningSecret } from '../core/signing.js';
 import type { SecretBox } from '../core/secret-box.js';
+import { emitOperationalEvent } from './operational-events.js';
 import { endpointFromRow, jsonOrNull, openHeaders, sealHeaders, toPage } from './rows.js';
 import type { Database } from './schema.js';
 
 export type EndpointInput = Pick<
   Endpoint,
-  'url' | 'consumerId' | 'description' | 'eventTypes' | 'channels' | 'headers' | 'rateLimitRps' | 'timeoutMs' | 'retrySchedule' | 'retryClientErrors' | 'signatureScheme' | 'ordering' | 'metadata'
+  | 'url'
+  | 'consumerId'
+  | 'description'
+  | 'eventTypes'
+  | 'channels'
+  | 'headers'
+  | 'rateLimitRps'
+  | 'timeoutMs'
+  | 'retrySchedule'
+  | 'retryClientErrors'
+  | 'signatureScheme'
+  | 'ordering'
+  | 'metadata'
+  | 'disableAfterSeconds'
+  | 'disableMinFailures'
 >;
 
 /** What an endpoint gets for every field its creator leaves out. */
@@ -26,6 +42,8 @@ export const ENDPOINT_DEFAULTS: Omit<EndpointInput, 'url'> = {
   signatureScheme: 'standard',
   ordering: 'none',
   metadata: {},
+  disableAfterSeconds: null,
+  disableMinFailures: null,
 };
 
 function inputColumns(i: Partial<EndpointInput>, box: SecretBox) {
@@ -43,6 +61,8 @@ function inputColumns(i: Partial<EndpointInput>, box: SecretBox) {
   if (i.signatureScheme !== undefined) cols.signature_scheme = i.signatureScheme;
   if (i.ordering !== undefined) cols.ordering = i.ordering;
   if (i.metadata !== undefined) cols.metadata = JSON.stringify(i.metadata ?? {});
+  if (i.disableAfterSeconds !== undefined) cols.disable_after_seconds = i.disableAfterSeconds;
+  if (i.disableMinFailures !== undefined) cols.disable_min_failures = i.disableMinFailures;
   return cols;
 }
 
@@ -51,6 +71,16 @@ export type Direction = 'outbound' | 'inbound';
 
 /** Deliveries that have not reached an end state and are not being attempted right now. */
 const WAITING = ['queued', 'pending_retry'] as const;
+
+/** A paused or disabled endpoint's waiting deliveries wait as `paused` until it is resumed. */
+async function parkWaiting(trx: Kysely<Database>, endpointId: string, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ status: 'paused', updated_at: now })
+    .where('endpoint_id', '=', endpointId)
+    .where('status', 'in', [...WAITING])
+    .execute();
+}
 
 export class EndpointRepository {
   constructor(
@@ -116,8 +146,8 @@ export class EndpointRepository {
       direction: 'outbound',
       failing_since: null,
       failures_since_success: 0,
-      disable_after_seconds: null,
-      disable_min_failures: null,
+      disable_after_seconds: input.disableAfterSeconds,
+      disable_min_failures: input.disableMinFailures,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('endpoints').values(row).execute();
@@ -217,12 +247,7 @@ export class EndpointRepository {
           .where('status', '=', 'paused')
           .execute();
       } else {
-        await trx
-          .updateTable('deliveries')
-          .set({ status: 'paused', updated_at: now })
-          .where('endpoint_id', '=', id)
-          .where('status', 'in', [...WAITING])
-          .execute();
+        await parkWaiting(trx, id, now);
       }
       return true;
     };
@@ -230,6 +255,56 @@ export class EndpointRepository {
     if (!ok) return null;
     const r = await db.selectFrom('endpoints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     return endpointFromRow(r, this.headersOf);
+  }
+
+  /**
+   * Disables an endpoint that is not disabled yet (a 410, auto-disable), parking its waiting
+   * deliveries, inside the caller's transaction. True only for the call that disabled it, even
+   * with several workers at once (the row lock makes the second one see it disabled), so
+   * hookbridge.endpoint.disabled goes out once per disable.
+   */
+  async disableIn(trx: Kysely<Database>, id: string, reason: string, now: number): Promise<boolean> {
+    const r = await trx
+      .updateTable('endpoints')
+      .set({ status: 'disabled', disabled_reason: reason, updated_at: now })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where('status', '!=', 'disabled')
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    await parkWaiting(trx, id, now);
+    return true;
+  }
+
+  /**
+   * Resumes a paused or disabled endpoint in one transaction: parked deliveries go out again, the
+   * failing streak starts over (auto-disable measures from here), and re-enabling a disabled one
+   * emits hookbridge.endpoint.enabled. `queuedFor`: endpoints that got operational deliveries.
+   */
+  async resume(projectId: string, id: string, direction: Direction = 'outbound'): Promise<{ endpoint: Endpoint; queuedFor: string[] } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.get(projectId, id, trx, direction);
+      if (!current) return null;
+      const now = Date.now();
+      // The status changes in this statement, so of two resumes at once only one sees it disabled.
+      const enabled = await trx.updateTable('endpoints').set({ status: 'active', updated_at: now }).where('id', '=', id).where('status', '=', 'disabled').executeTakeFirst();
+      if (current.status !== 'active') {
+        await trx.updateTable('endpoints').set({ failures_since_success: 0, failing_since: null }).where('id', '=', id).execute();
+      }
+      const endpoint = await this.setStatus(projectId, id, 'active', null, trx);
+      if (!endpoint) return null;
+      const queuedFor =
+        Number(enabled.numUpdatedRows) > 0
+          ? await emitOperationalEvent(trx, {
+              projectId,
+              type: OPERATIONAL_EVENT_TYPES.endpointEnabled,
+              subject: { endpointId: id, consumerId: current.consumerId },
+              data: endpointEventData(current, 'resumed'),
+              now,
+            })
+          : [];
+      return { endpoint, queuedFor };
+    });
   }
 
   /** New current secret; the old ones keep signing until `graceMs` from now. */

@@ -9,6 +9,7 @@ import { encodeBody } from '../core/ingest-rules.js';
 import type { DeliveryStatus, InboundEndpoint, InboundEvent, InboundRejection, Page } from '../core/model.js';
 import { fifoLineWaiting, insertAttempt } from './deliveries.js';
 import type { GroupCommitter } from './group-commit.js';
+import { whereInboundEvent, type InboundEventFilter } from './list-filters.js';
 import type { StoreDialect } from './dialect.js';
 import { deliveryFromRow, json, newDeliveryRow, toPage } from './rows.js';
 import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
@@ -21,6 +22,8 @@ export interface AcceptRequest {
   /** The provider's event id (or idempotency header); null = never a duplicate. */
   dedupeKey: string | null;
   dedupeWindowMs: number;
+  /** The id of the ingest request that brought it. */
+  requestId?: string | null;
 }
 
 export type AcceptResult = { kind: 'created' | 'duplicate'; id: string };
@@ -46,6 +49,8 @@ function eventFromRow(r: Selectable<MessagesTable>, delivery: Selectable<Deliver
     dedupeKey: r.dedupe_key,
     ackedAt: r.acked_at === null ? null : Number(r.acked_at),
     createdAt: Number(r.created_at),
+    payloadRemovedAt: r.payload_removed_at === null ? null : Number(r.payload_removed_at),
+    requestId: r.request_id,
     delivery: delivery ? deliveryFromRow(delivery) : null,
   };
 }
@@ -64,9 +69,7 @@ function inboundDeliveryRow(endpoint: InboundEndpoint, messageId: string, eventT
   return newDeliveryRow({ projectId: endpoint.projectId, messageId, endpointId: endpoint.id, consumerId: null, eventType, status, nextAttemptAt }, now);
 }
 
-export interface InboundEventFilter {
-  inboundEndpointId?: string;
-}
+export type { InboundEventFilter } from './list-filters.js';
 
 export class InboundEventRepository {
   constructor(
@@ -118,7 +121,7 @@ export class InboundEventRepository {
         dedupe_key: req.dedupeKey,
         acked_at: null,
         payload_removed_at: null,
-        request_id: null,
+        request_id: req.requestId ?? null,
       })
       .execute();
     if (endpoint.mode === 'forward') {
@@ -154,7 +157,8 @@ export class InboundEventRepository {
     );
   }
 
-  private async withDeliveries(rows: Selectable<MessagesTable>[]): Promise<InboundEvent[]> {
+  /** Events from their rows, each with its forwarding delivery (one query for all of them). */
+  async withDeliveries(rows: Selectable<MessagesTable>[]): Promise<InboundEvent[]> {
     const ids = rows.map((r) => r.id);
     const deliveries = ids.length === 0 ? [] : await this.db.selectFrom('deliveries').selectAll().where('message_id', 'in', ids).execute();
     const byMessage = new Map(deliveries.map((d) => [d.message_id, d]));
@@ -173,8 +177,7 @@ export class InboundEventRepository {
   }
 
   async list(projectId: string, f: InboundEventFilter, limit: number, cursor?: string): Promise<Page<InboundEvent>> {
-    let q = this.db.selectFrom('messages').selectAll().where('project_id', '=', projectId).orderBy('id', 'desc').limit(limit + 1);
-    q = f.inboundEndpointId !== undefined ? q.where('inbound_endpoint_id', '=', f.inboundEndpointId) : q.where('inbound_endpoint_id', 'is not', null);
+    let q = whereInboundEvent(this.db.selectFrom('messages').selectAll(), projectId, f).orderBy('id', 'desc').limit(limit + 1);
     if (cursor) q = q.where('id', '<', cursor);
     const rows = await q.execute();
     const page = toPage(rows, limit, (r) => r);
@@ -254,6 +257,8 @@ export class InboundEventRepository {
           error_message: error,
           response_body: null,
           response_truncated: 0,
+          // The CLI sent that request, not Hookbridge: there is no Hookbridge request id for it.
+          request_id: null,
         });
       }
       return acked;

@@ -3,7 +3,7 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import { endpointMatches } from '../core/endpoint-rules.js';
 import { newId } from '../core/ids.js';
 import type { Delivery, Message, Page } from '../core/model.js';
-import { fifoLineWaiting } from './deliveries.js';
+import { fifoLineWaiting } from './fifo.js';
 import type { GroupCommitter } from './group-commit.js';
 import { hotQuery } from './hot-query.js';
 import { deliveryFromRow, endpointFromRow, jsonOrNull, messageFromRow, newDeliveryRow, toPage } from './rows.js';
@@ -13,8 +13,46 @@ import type { Database, DeliveriesTable, MessagesTable } from './schema.js';
 const outboundEndpointById = hotQuery((db, p: { projectId: string; id: string }) =>
   db.selectFrom('endpoints').selectAll().where('project_id', '=', p.projectId).where('deleted_at', 'is', null).where('direction', '=', 'outbound').where('id', '=', p.id),
 );
-const insertMessage = hotQuery((db, p: Insertable<MessagesTable>) => db.insertInto('messages').values({ ...p }));
+export const insertMessage = hotQuery((db, p: Insertable<MessagesTable>) => db.insertInto('messages').values({ ...p }));
 const insertDelivery = hotQuery((db, p: Insertable<DeliveriesTable>) => db.insertInto('deliveries').values({ ...p }));
+
+const CHUNK = 500;
+
+/** What a delivery row needs of its endpoint. */
+export interface FanOutTarget {
+  id: string;
+  consumerId: string | null;
+  status: string;
+  ordering: string;
+}
+
+/**
+ * One delivery per target, due now: `queued` for an active endpoint, `paused` for a paused one;
+ * a fifo endpoint with a line already gets it behind the line. Shared by publish and the
+ * operational events (store/operational-events.ts).
+ */
+export async function insertFanOut(
+  trx: Kysely<Database>,
+  m: { projectId: string; messageId: string; eventType: string },
+  targets: FanOutTarget[],
+  now: number,
+): Promise<DeliveriesTable[]> {
+  const busyFifo = new Set<string>();
+  for (const e of targets) if (e.ordering === 'fifo' && (await fifoLineWaiting(trx, e.id))) busyFifo.add(e.id);
+  const deliveryRows = targets.map((e) =>
+    newDeliveryRow(
+      { ...m, endpointId: e.id, consumerId: e.consumerId, status: e.status === 'active' ? 'queued' : 'paused', nextAttemptAt: busyFifo.has(e.id) ? null : now },
+      now,
+    ),
+  );
+  if (deliveryRows.length === 1) await insertDelivery(trx, deliveryRows[0]);
+  else {
+    for (let i = 0; i < deliveryRows.length; i += CHUNK) {
+      await trx.insertInto('deliveries').values(deliveryRows.slice(i, i + CHUNK)).execute();
+    }
+  }
+  return deliveryRows;
+}
 
 export interface PublishRequest {
   eventType: string;
@@ -27,6 +65,10 @@ export interface PublishRequest {
   idempotencyKey: string | null;
   /** Hash of the request's JSON value, to tell a retry from a conflicting reuse of a key. */
   requestHash: string;
+  /** W3C traceparent of the span accepting it (tracing on): its attempts' spans join that trace. */
+  traceParent?: string | null;
+  /** The id of the API request creating it. */
+  requestId?: string | null;
 }
 
 export type PublishResult =
@@ -35,7 +77,6 @@ export type PublishResult =
   | { kind: 'endpoint_not_found' }
   | { kind: 'endpoint_disabled' };
 
-const CHUNK = 500;
 
 export class MessageRepository {
   constructor(
@@ -103,24 +144,11 @@ export class MessageRepository {
       dedupe_key: null,
       acked_at: null,
       payload_removed_at: null,
-      request_id: null,
+      request_id: req.requestId ?? null,
+      trace_parent: req.traceParent ?? null,
     };
     await insertMessage(trx, messageRow);
-    // A fifo endpoint with a line already: the new delivery waits behind it.
-    const busyFifo = new Set<string>();
-    for (const e of targets) if (e.ordering === 'fifo' && (await fifoLineWaiting(trx, e.id))) busyFifo.add(e.id);
-    const deliveryRows = targets.map((e) =>
-      newDeliveryRow(
-        { projectId, messageId: messageRow.id, endpointId: e.id, consumerId: e.consumerId, eventType: req.eventType, status: e.status === 'active' ? 'queued' : 'paused', nextAttemptAt: busyFifo.has(e.id) ? null : now },
-        now,
-      ),
-    );
-    if (deliveryRows.length === 1) await insertDelivery(trx, deliveryRows[0]);
-    else {
-      for (let i = 0; i < deliveryRows.length; i += CHUNK) {
-        await trx.insertInto('deliveries').values(deliveryRows.slice(i, i + CHUNK)).execute();
-      }
-    }
+    const deliveryRows = await insertFanOut(trx, { projectId, messageId: messageRow.id, eventType: req.eventType }, targets, now);
     return { kind: 'created', message: messageFromRow(messageRow), deliveries: deliveryRows.map(deliveryFromRow) };
   }
 

@@ -1,4 +1,7 @@
-/** Aggregates over attempts and deliveries for GET /v1/metrics and /v1/metrics/timeseries. */
+/**
+ * Aggregates over attempts and deliveries for GET /v1/metrics and /v1/metrics/timeseries, and the
+ * store-wide backlog the Prometheus gauges report.
+ */
 import { sql, type Kysely } from 'kysely';
 import type { Direction } from './endpoints.js';
 import type { Database } from './schema.js';
@@ -29,6 +32,19 @@ export interface TimeBucket {
   retrying: number;
   total: number;
   avgLatencyMs: number | null;
+}
+
+/** Deliveries not finished (and failed ones), over all projects, by where they stand. */
+export interface Backlog {
+  /** queued or pending_retry and due now. */
+  due: number;
+  /** queued or pending_retry, due later or waiting behind the head of a fifo line. */
+  scheduled: number;
+  delivering: number;
+  paused: number;
+  failed: number;
+  /** The earliest due time among the due ones, or null when nothing is due. */
+  oldestDueAt: number | null;
 }
 
 export class MetricsRepository {
@@ -87,6 +103,46 @@ export class MetricsRepository {
       retries: Number(att.retries ?? 0),
       avgLatencyMs: att.avg === null ? null : Math.round(Number(att.avg)),
       rejected: Number(rej.n),
+    };
+  }
+
+  /**
+   * The backlog at `now`. One query per status set, each written so that it reads one partial
+   * index (deliveries_due, deliveries_leased, deliveries_parked) and never the finished rows.
+   */
+  async backlog(now: number): Promise<Backlog> {
+    const [waiting, delivering, parked] = await Promise.all([
+      this.db
+        .selectFrom('deliveries')
+        .select([
+          (eb) => eb.fn.countAll<number>().as('n'),
+          (eb) => eb.fn.sum<number>(eb.case().when('next_attempt_at', '<=', now).then(1).else(0).end()).as('due'),
+          (eb) => eb.fn.min<number>('next_attempt_at').as('oldest'),
+        ])
+        .where(sql<boolean>`status in ('queued', 'pending_retry')`)
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(sql<boolean>`status = 'delivering'`)
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('deliveries')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where(sql<boolean>`status in ('paused', 'failed')`)
+        .groupBy('status')
+        .execute(),
+    ]);
+    const due = Number(waiting.due ?? 0);
+    const oldest = waiting.oldest === null ? null : Number(waiting.oldest);
+    const parkedCount = (status: string) => Number(parked.find((r) => r.status === status)?.n ?? 0);
+    return {
+      due,
+      scheduled: Number(waiting.n) - due,
+      delivering: Number(delivering.n),
+      paused: parkedCount('paused'),
+      failed: parkedCount('failed'),
+      oldestDueAt: due > 0 && oldest !== null && oldest <= now ? oldest : null,
     };
   }
 

@@ -13,6 +13,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_operations': m004,
 };
 
+/** The migrations this build knows, in order; a store with others was made by a newer build. */
+export const KNOWN_MIGRATIONS: readonly string[] = Object.keys(MIGRATIONS).sort();
+
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
   const { error, results } = await migrator.migrateToLatest();

@@ -76,6 +76,10 @@ export function endpointFromRow(r: Selectable<EndpointsTable>, headersOf: (store
     metadata: json<Record<string, unknown>>(r.metadata) ?? {},
     status: r.status as EndpointStatus,
     disabledReason: r.disabled_reason,
+    disableAfterSeconds: r.disable_after_seconds,
+    disableMinFailures: r.disable_min_failures,
+    failingSince: r.failing_since === null ? null : Number(r.failing_since),
+    failuresSinceSuccess: r.failures_since_success,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -93,6 +97,8 @@ export function messageFromRow(r: Selectable<MessagesTable>): Message {
     payload: r.payload,
     idempotencyKey: r.idempotency_key,
     createdAt: Number(r.created_at),
+    payloadRemovedAt: r.payload_removed_at === null ? null : Number(r.payload_removed_at),
+    requestId: r.request_id,
   };
 }
 
@@ -130,5 +136,6 @@ export function attemptFromRow(r: Selectable<AttemptsTable>): Attempt {
     errorMessage: r.error_message,
     responseBody: r.response_body,
     responseTruncated: r.response_truncated === 1,
+    requestId: r.request_id,
   };
 }

@@ -109,6 +109,8 @@ export interface MessagesTable {
   payload_removed_at: ColumnType<number | null, number | null | undefined, number | null>;
   /** The id of the API request that created it. */
   request_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** W3C traceparent of the span that accepted it (tracing on), parent of its attempts' spans. */
+  trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeliveriesTable {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { queryLog, type QueryObserver } from './query-log.js';
 import type { Database as Schema } from './schema.js';
 import { WalSync } from './wal-sync.js';
 
@@ -45,10 +46,13 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
-export function openSqlite(dataDir: string): { db: Kysely<Schema>; walSync: WalSync; close: () => Promise<void> } {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, 'hookbridge.db');
-  const sqlite = new Database(file);
+/**
+ * Opens `file` and takes the data dir's lock (see the top of this file); throws
+ * DataDirLockedError while another process holds it. Also used by backup and restore when no
+ * server runs, so that none can start halfway through.
+ */
+export function openLocked(file: string, dataDir: string, options?: Database.Options): Database.Database {
+  const sqlite = new Database(file, options);
   try {
     sqlite.pragma('locking_mode = EXCLUSIVE');
     sqlite.pragma('busy_timeout = 0');
@@ -60,13 +64,21 @@ export function openSqlite(dataDir: string): { db: Kysely<Schema>; walSync: WalS
     }
     throw e;
   }
+  return sqlite;
+}
+
+export function openSqlite(dataDir: string, onQuery?: QueryObserver): { db: Kysely<Schema>; sqlite: Database.Database; walSync: WalSync; close: () => Promise<void> } {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'hookbridge.db');
+  const sqlite = openLocked(file, dataDir);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: queryLog(onQuery) });
   const walSync = new WalSync(`${file}-wal`);
   return {
     db,
+    sqlite,
     walSync,
     close: async () => {
       await walSync.close();

@@ -12,6 +12,7 @@ import { SecretBox } from '../core/secret-box.js';
 import { postgresDialect, sqliteDialect, type StoreDialect } from './dialect.js';
 import { DeliveryRepository } from './deliveries.js';
 import { EndpointRepository } from './endpoints.js';
+import { ExportRepository } from './exports.js';
 import { GroupCommitter } from './group-commit.js';
 import { InboundEndpointRepository } from './inbound-endpoints.js';
 import { InboundEventRepository } from './inbound-events.js';
@@ -19,10 +20,13 @@ import { MessageRepository } from './messages.js';
 import { MetricsRepository } from './metrics.js';
 import { migrateToLatest } from './migrate.js';
 import { ProjectRepository } from './projects.js';
+import { RetentionRepository } from './retention.js';
 import type { Database } from './schema.js';
 import { noWorkSignal, PostgresWorkSignal, type WorkSignal } from './work-signal.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite } from './sqlite.js';
+import { backupDatabase, type BackupOptions, type BackupResult } from './backup.js';
+import type { QueryObserver } from './query-log.js';
 
 export interface StoreOptions {
   dataDir: string;
@@ -33,6 +37,8 @@ export interface StoreOptions {
   logger?: Logger;
   /** base64 of 32 bytes; when absent the embedded store keeps a generated key in the data dir. */
   masterKey?: string;
+  /** Told every statement's SQL and duration (the store-latency metric). */
+  onQuery?: QueryObserver;
 }
 
 export class Store {
@@ -43,8 +49,13 @@ export class Store {
   readonly metrics: MetricsRepository;
   readonly inboundEndpoints: InboundEndpointRepository;
   readonly inboundEvents: InboundEventRepository;
+  /** Payload and record retention, DELETE /v1/messages/{id} (store/retention.ts). */
+  readonly retention: RetentionRepository;
+  readonly exports: ExportRepository;
   /** Wakes workers in other processes (PostgreSQL); nothing to do for the embedded store. */
   signal: WorkSignal = noWorkSignal;
+  /** Online copy of the embedded store into a file (store/backup.ts); null on PostgreSQL (pg_dump). */
+  backupTo: ((file: string, opts?: BackupOptions) => Promise<BackupResult>) | null = null;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -61,15 +72,18 @@ export class Store {
     this.metrics = new MetricsRepository(db);
     this.inboundEndpoints = new InboundEndpointRepository(db, box, this.endpoints);
     this.inboundEvents = new InboundEventRepository(db, dialect, committer);
+    this.retention = new RetentionRepository(db, dialect);
+    this.exports = new ExportRepository(db, this.inboundEvents);
   }
 
   /** Opens the embedded store, runs migrations, and takes back the leases of the previous process. */
   static async openEmbedded(opts: StoreOptions): Promise<Store> {
-    const { db, walSync, close } = openSqlite(opts.dataDir);
+    const { db, sqlite, walSync, close } = openSqlite(opts.dataDir, opts.onQuery);
     try {
       await migrateToLatest(db);
       const store = new Store(db, sqliteDialect(walSync), new SecretBox(loadOrCreateMasterKey(opts)), close);
       await store.endpoints.sealPlainHeaders();
+      store.backupTo = (file, o) => backupDatabase(sqlite, file, o);
       // The lock in openSqlite proves no other process holds leases, so the previous owner's
       // claims can go back in line now rather than after the lease.
       await store.deliveries.releaseExpiredLeases(Date.now(), Infinity);
@@ -94,7 +108,7 @@ export class Store {
   static async openPostgres(opts: StoreOptions): Promise<Store> {
     if (!opts.databaseUrl || !opts.masterKey) throw new Error('PostgreSQL store needs a database URL and a master key');
     const log = opts.logger;
-    const { db, close } = openPostgres(opts.databaseUrl, opts.dbPoolSize ?? 10, (err) => log?.warn({ err }, 'database connection lost; it will be replaced'));
+    const { db, close } = openPostgres(opts.databaseUrl, opts.dbPoolSize ?? 10, (err) => log?.warn({ err }, 'database connection lost; it will be replaced'), opts.onQuery);
     try {
       await migrateToLatest(db);
       const store = new Store(db, postgresDialect, new SecretBox(Buffer.from(opts.masterKey, 'base64')), close);

@@ -194,7 +194,7 @@ export const existingId = (prefix = '') =>
   });
 
 /** The kind of id a path segment or a field holds: /v1/endpoints/:id → ep_. */
-export const ID_PREFIXES: Record<string, string> = { projects: 'proj_', 'api-keys': 'key_', endpoints: 'ep_', messages: 'msg_', deliveries: 'dlv_', 'inbound-endpoints': 'in_', 'inbound-events': 'ie_', endpoint_id: 'ep_', message_id: 'msg_', inbound_endpoint_id: 'in_' };
+export const ID_PREFIXES: Record<string, string> = { projects: 'proj_', 'api-keys': 'key_', endpoints: 'ep_', messages: 'msg_', deliveries: 'dlv_', 'inbound-endpoints': 'in_', 'inbound-events': 'ie_', exports: 'exp_', endpoint_id: 'ep_', message_id: 'msg_', inbound_endpoint_id: 'in_' };
 
 /** Ids that may or may not exist: existing ones (mostly of the kind expected), well-formed unknown ones, garbage, very long. */
 export function idArb(prefix = ''): fc.Arbitrary<string> {

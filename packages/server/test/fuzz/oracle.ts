@@ -5,6 +5,8 @@
  */
 import { ERROR_STATUS } from '../../src/core/errors.js';
 import type { RejectionReason } from '../../src/core/verify/index.js';
+import { parsePrometheusText } from '../prometheus-text.js';
+import { parseCsv } from '../csv.js';
 
 /** The test server's payload limit (HOOKBRIDGE_MAX_PAYLOAD_BYTES, its default). */
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -50,12 +52,38 @@ export function describeRequest(r: FuzzRequest): string {
 export const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const headerOf = (res: FuzzResponse, name: string) => String(res.headers[name] ?? '');
 
+/** For an export file: what is wrong with it, or null; undefined when the answer is not one. */
+function exportFileProblem(contentType: string, text: string): string | null | undefined {
+  try {
+    if (/^text\/csv/.test(contentType)) return parseCsv(text)[0]?.[0] === 'id' ? null : 'a CSV export without its header row';
+    if (/^application\/x-ndjson/.test(contentType)) {
+      for (const line of text.replace(/\n$/, '').split('\n')) JSON.parse(line);
+      return null;
+    }
+  } catch (err) {
+    return `an export file that does not parse: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
 /** What is wrong with an answer, or null. `ingest`: the ingest route's codes are known too. */
 export function problemWith(res: FuzzResponse, method: string, ingest: boolean): string | null {
   if (res.status < 200 || (res.status >= 300 && res.status < 400) || res.status > 599) return `unexpected HTTP ${res.status}`;
   const text = res.body.toString('utf8');
   if (res.status < 300) {
     if (method === 'HEAD' || res.status === 204 || text === '') return null;
+    // GET /metrics answers Prometheus text, which must then parse as such.
+    if (/^text\/plain; version=0\.0\.4/.test(headerOf(res, 'content-type'))) {
+      try {
+        parsePrometheusText(text);
+        return null;
+      } catch (err) {
+        return `HTTP ${res.status} whose Prometheus text does not parse: ${(err as Error).message}`;
+      }
+    }
+    // An export download is a file: CSV (RFC 4180, a header row first) or NDJSON (a JSON value a line).
+    const exportProblem = exportFileProblem(headerOf(res, 'content-type'), text);
+    if (exportProblem !== undefined) return exportProblem && `HTTP ${res.status}: ${exportProblem}`;
     try {
       JSON.parse(text);
       return null;
@@ -72,8 +100,12 @@ export function problemWith(res: FuzzResponse, method: string, ingest: boolean):
   }
   if (!/^application\/json/.test(headerOf(res, 'content-type'))) return `HTTP ${res.status} with content-type "${headerOf(res, 'content-type')}"`;
   if (!isObject(parsed) || Object.keys(parsed).join() !== 'error' || !isObject(parsed.error)) return `HTTP ${res.status}, not {"error":{…}}: ${trunc(text, 200)}`;
-  const { code, message, ...rest } = parsed.error;
+  const { code, message, request_id: requestId, ...rest } = parsed.error;
   if (Object.keys(rest).some((k) => k !== 'details')) return `unexpected error fields ${Object.keys(rest).join()}: ${trunc(text, 200)}`;
+  // Every error names its request, the same id as the answer's header (also before routing).
+  if (typeof requestId !== 'string' || requestId === '' || requestId !== headerOf(res, 'x-request-id')) {
+    return `error whose request_id ${JSON.stringify(requestId)} is not its x-request-id header "${headerOf(res, 'x-request-id')}": ${trunc(text, 200)}`;
+  }
   if (typeof message !== 'string' || message === '') return `error without a message: ${trunc(text, 200)}`;
   const known = (table: Record<string, number>) => (typeof code === 'string' && Object.hasOwn(table, code) ? table[code] : undefined);
   const expected = known(API_STATUS) ?? (ingest ? known(INGEST_STATUS) : undefined);

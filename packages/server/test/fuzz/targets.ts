@@ -97,6 +97,8 @@ export async function seed() {
   const cli = await created(api, '/v1/inbound-endpoints', { name: 'cli', mode: 'cli', verification: { type: 'token', secret: SECRET } });
   for (const e of [pull, fwd]) harvest(await (await fetch(`${server.url}/in/${e.id}`, { method: 'POST', body: '{"seed":true}' })).json());
   await fetch(`${server.url}/in/${cli.id}`, { method: 'POST', body: 'x' }); // a rejection
+  await created(api, '/v1/exports', { kind: 'deliveries', format: 'csv' });
+  await created(api, '/v1/exports', { kind: 'inbound-events', format: 'ndjson' });
 
   // Project C: a tenant of its own, which the fuzzer also speaks as (a non-admin key).
   const c = await createProject(api, 'fuzz-c');
@@ -132,7 +134,8 @@ export async function seed() {
 /** Keeps state that would change what later requests mean (or slow them) in check. */
 export async function afterRequest(r: FuzzRequest, res: FuzzResponse) {
   const { server } = ctx;
-  if (res.status >= 200 && res.status < 300 && r.method !== 'HEAD' && res.body.length > 0 && res.body.length < 1_000_000) harvest(JSON.parse(res.body.toString('utf8')));
+  const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
+  if (json && res.status >= 200 && res.status < 300 && r.method !== 'HEAD' && res.body.length > 0 && res.body.length < 1_000_000) harvest(JSON.parse(res.body.toString('utf8')));
   // A project setting (a rate limit, strict event types) would turn the rest of the run into 429s.
   if (r.route === '/v1/projects/:id' && r.method === 'PATCH' && res.status === 200) {
     const id = (JSON.parse(res.body.toString('utf8')) as { id: string }).id;

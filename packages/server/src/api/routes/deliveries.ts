@@ -1,16 +1,40 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
 import { DELIVERY_STATUSES, REPLAYABLE, type DeliveryStatus as DeliveryStatusName } from '../../core/model.js';
 import type { ActionResult, DeliveryFilter } from '../../store/deliveries.js';
 import type { RouteOptions } from '../app.js';
-import { AttemptJson, DeliveryJson, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
+import { AttemptJson, DeliveryJson, ErrorBody, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
 
 const Status = Type.Unsafe<DeliveryStatusName>({ type: 'string', enum: [...DELIVERY_STATUSES] });
 const ReplayableStatus = Type.Unsafe<DeliveryStatusName>({ type: 'string', enum: [...REPLAYABLE] });
 const Time = Type.String({ format: 'date-time' });
 
 const ms = (t: string | undefined) => (t === undefined ? undefined : Date.parse(t));
+
+/** The filters of GET /v1/deliveries, which an export of deliveries takes too (routes/exports.ts). */
+export const DeliveryFilterFields = {
+  status: Type.Optional(Status),
+  endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
+  message_id: Type.Optional(Type.String({ maxLength: 128 })),
+  consumer_id: Type.Optional(Type.String({ maxLength: 256 })),
+  event_type: Type.Optional(Type.String({ maxLength: 256 })),
+  since: Type.Optional(Time),
+  until: Type.Optional(Time),
+};
+const DeliveryFilterQuery = Type.Object(DeliveryFilterFields);
+
+export function deliveryFilterOf(q: Static<typeof DeliveryFilterQuery>): DeliveryFilter {
+  return {
+    status: q.status,
+    endpointId: q.endpoint_id,
+    messageId: q.message_id,
+    consumerId: q.consumer_id,
+    eventType: q.event_type,
+    since: ms(q.since),
+    until: ms(q.until),
+  };
+}
 
 export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
@@ -26,31 +50,13 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     {
       schema: {
         tags,
-        querystring: Type.Object({
-          ...ListQuery.properties,
-          status: Type.Optional(Status),
-          endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
-          message_id: Type.Optional(Type.String({ maxLength: 128 })),
-          consumer_id: Type.Optional(Type.String({ maxLength: 256 })),
-          event_type: Type.Optional(Type.String({ maxLength: 256 })),
-          since: Type.Optional(Time),
-          until: Type.Optional(Time),
-        }),
+        querystring: Type.Object({ ...ListQuery.properties, ...DeliveryFilterFields }),
         response: { 200: ListOf(DeliveryJson), ...errorResponses },
       },
     },
     async (req) => {
       const q = req.query;
-      const filter: DeliveryFilter = {
-        status: q.status,
-        endpointId: q.endpoint_id,
-        messageId: q.message_id,
-        consumerId: q.consumer_id,
-        eventType: q.event_type,
-        since: ms(q.since),
-        until: ms(q.until),
-      };
-      return listJson(await store.deliveries.list(req.auth.projectId, filter, q.limit ?? 50, q.cursor), deliveryJson);
+      return listJson(await store.deliveries.list(req.auth.projectId, deliveryFilterOf(q), q.limit ?? 50, q.cursor), deliveryJson);
     },
   );
 
@@ -78,12 +84,20 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   });
 
   app.post('/deliveries/:id/cancel', { schema: { ...action, description: 'Cancel a queued, pending_retry or paused delivery.' } }, async (req, reply) => {
-    return reply.status(202).send(unwrap(await store.deliveries.cancel(req.auth.projectId, req.params.id)));
+    const out = unwrap(await store.deliveries.cancel(req.auth.projectId, req.params.id));
+    deps.metrics.deliveryFinished('cancelled');
+    return reply.status(202).send(out);
   });
 
   app.post(
     '/deliveries/:id/replay',
-    { schema: { ...action, description: 'Send a succeeded, failed or cancelled delivery again: same webhook-id, attempts keep numbering.' } },
+    {
+      schema: {
+        ...action,
+        description: 'Send a succeeded, failed or cancelled delivery again: same webhook-id, attempts keep numbering. 410 payload_expired once the payload was removed.',
+        response: { ...action.response, 410: ErrorBody },
+      },
+    },
     async (req, reply) => {
       const out = unwrap(await store.deliveries.replay(req.auth.projectId, req.params.id));
       deps.wakeWorker();
@@ -104,7 +118,10 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
             { additionalProperties: false },
           ),
         ]),
-        response: { 202: Type.Object({ replayed: Type.Integer(), skipped: Type.Integer() }), ...errorResponses },
+        response: {
+          202: Type.Object({ replayed: Type.Integer(), skipped: Type.Integer(), expired: Type.Integer({ description: 'of the skipped, those whose payload was removed' }) }),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

@@ -39,6 +39,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
       signatureScheme: body.signature_scheme,
       ordering: body.ordering,
       metadata: body.metadata,
+      disableAfterSeconds: body.disable_after_seconds,
+      disableMinFailures: body.disable_min_failures,
     };
   }
 
@@ -100,10 +102,11 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
 
   app.post('/endpoints/:id/resume', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
     if (!(await store.endpoints.get(req.auth.projectId, req.params.id))) throw notFound('endpoint');
-    const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'active');
-    if (!e) throw notFound('endpoint');
+    const resumed = await store.endpoints.resume(req.auth.projectId, req.params.id);
+    if (!resumed) throw notFound('endpoint');
+    // Its parked deliveries and any hookbridge.endpoint.enabled deliveries are due now.
     deps.wakeWorker();
-    return endpointJson(e);
+    return endpointJson(resumed.endpoint);
   });
 
   app.post(

@@ -123,7 +123,7 @@ export const inboundEndpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = as
 
   app.post('/inbound-endpoints/:id/resume', { schema: { tags, params: IdParams, response: { 200: InboundEndpointJson, ...errorResponses } } }, async (req) => {
     const current = await load(req.auth.projectId, req.params.id);
-    await store.endpoints.setStatus(req.auth.projectId, current.id, 'active');
+    await store.endpoints.resume(req.auth.projectId, current.id, 'inbound');
     deps.wakeWorker();
     return json(await load(req.auth.projectId, current.id));
   });

@@ -4,13 +4,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { invalidRequest, invalidState, notFound } from '../../core/errors.js';
+import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import type { RouteOptions } from '../app.js';
 import { EventId, InboundEventJson, InboundRejectionJson, LocalResultJson, inboundEventJson, inboundRejectionJson, localResultOf } from '../inbound-schemas.js';
-import { AttemptJson, DeliveryJson, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
+import { AttemptJson, DeliveryJson, ErrorBody, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
 import { HUB_POLL_MS } from '../../inbound/hub.js';
 
-const ByEndpoint = Type.Object({ ...ListQuery.properties, inbound_endpoint_id: Type.Optional(Type.String({ maxLength: 128 })) });
+/** The filter of GET /v1/inbound-events, which an export of inbound events takes too (routes/exports.ts). */
+export const InboundEventFilterFields = { inbound_endpoint_id: Type.Optional(Type.String({ maxLength: 128 })) };
+const ByEndpoint = Type.Object({ ...ListQuery.properties, ...InboundEventFilterFields });
 const MAX_WAIT_SECONDS = 60;
 
 export const inboundEventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
@@ -42,11 +44,11 @@ export const inboundEventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async
     },
   );
 
-  app.post('/inbound-events/:id/replay', { schema: { tags, params: IdParams, response: { 202: DeliveryJson, ...errorResponses } } }, async (req, reply) => {
+  app.post('/inbound-events/:id/replay', { schema: { tags, params: IdParams, response: { 202: DeliveryJson, 410: ErrorBody, ...errorResponses } } }, async (req, reply) => {
     const e = await loadEvent(req.auth.projectId, req.params.id);
     if (!e.delivery) throw invalidState('only events of forward-mode endpoints are forwarded, so only they can be replayed');
     const out = await store.deliveries.replay(req.auth.projectId, e.delivery.id);
-    if ('error' in out) throw out.error === 'not_found' ? notFound('inbound event') : invalidState(out.message);
+    if ('error' in out) throw out.error === 'not_found' ? notFound('inbound event') : new ApiError(out.error, out.message);
     deps.wakeWorker();
     return reply.status(202).send(deliveryJson(out.ok));
   });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
+import { isOperationalEventType, OPERATIONAL_PREFIX } from '../../core/operational-events.js';
 import type { RouteOptions } from '../app.js';
 import { IdParams, ListOf, ListQuery, MessageAccepted, MessageCreate, MessageJson, errorResponses, listJson, messageJson } from '../schemas.js';
 
@@ -35,6 +36,10 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       if (Buffer.byteLength(payload) > deps.maxPayloadBytes) {
         throw new ApiError('payload_too_large', `payload is larger than ${deps.maxPayloadBytes} bytes`);
       }
+      // Subscribers trust a hookbridge.* event to come from Hookbridge (operational webhooks).
+      if (isOperationalEventType(b.event_type)) {
+        throw invalidRequest(`event types starting with "${OPERATIONAL_PREFIX}" are reserved for operational webhooks`, [{ field: 'event_type', message: 'reserved prefix' }]);
+      }
       if (req.auth.project.settings.strict_event_types && !(await store.projects.getEventType(req.auth.projectId, b.event_type))) {
         throw invalidRequest(`event type "${b.event_type}" is not registered (the project sets strict_event_types)`, [{ field: 'event_type', message: 'not registered' }]);
       }
@@ -50,7 +55,8 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       const requestHash = createHash('sha256')
         .update(canonicalJson({ ...request, payload: b.payload }))
         .digest('hex');
-      const result = await store.messages.publish(req.auth.projectId, { ...request, requestHash });
+      const publish = (traceParent: string | null) => store.messages.publish(req.auth.projectId, { ...request, requestHash, traceParent, requestId: req.id });
+      const result = deps.tracing ? await deps.tracing.messageAccept(req, publish) : await publish(null);
       switch (result.kind) {
         case 'idempotency_conflict':
           throw new ApiError('idempotency_conflict', 'this idempotency key was used with a different request');
@@ -60,6 +66,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
           throw invalidState('the endpoint is disabled; resume it first');
       }
       if (result.kind === 'created') {
+        deps.metrics.messageAccepted();
         const queued = result.deliveries.filter((d) => d.status === 'queued').map((d) => d.endpointId);
         if (queued.length > 0) deps.wakeWorker(queued);
       }
@@ -96,4 +103,26 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     if (!m) throw notFound('message');
     return messageJson(m);
   });
+
+  app.delete(
+    '/messages/:id',
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        description:
+          'Remove the payload now: deliveries that could still send it are cancelled, attempts lose their response excerpts; ' +
+          'the message, its deliveries and attempts stay listable (payload null, payload_removed_at set). Idempotent.',
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const done = await store.retention.deleteMessagePayload(req.auth.projectId, req.params.id, Date.now());
+      if (!done) throw notFound('message');
+      // Deliveries this worker claimed ahead still hold the payload: drop them (the store keeps them cancelled).
+      for (const endpointId of new Set(done.cancelled.filter((d) => d.status === 'delivering').map((d) => d.endpointId))) deps.endpointChanged(endpointId);
+      if (done.cancelled.length > 0) deps.metrics.deliveryFinished('cancelled', done.cancelled.length);
+      return reply.status(204).send(null);
+    },
+  );
 };

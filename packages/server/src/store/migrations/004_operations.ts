@@ -16,17 +16,30 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema.alterTable('messages').addColumn('payload_removed_at', 'bigint').execute();
   await db.schema.alterTable('messages').addColumn('request_id', 'text').execute();
-  await db.schema.createIndex('messages_created').on('messages').columns(['created_at']).execute();
+  // W3C traceparent of the span that accepted the message: its attempts' spans join that trace.
+  await db.schema.alterTable('messages').addColumn('trace_parent', 'text').execute();
+  // Retention works per project (each has its own windows): the project leads both indexes, so a
+  // project's pass never walks another project's rows.
+  await db.schema.createIndex('messages_created').on('messages').columns(['project_id', 'created_at']).execute();
   // Payload retention walks only the messages that still have a payload.
   await db.schema
     .createIndex('messages_payload_kept')
     .on('messages')
-    .columns(['created_at'])
+    .columns(['project_id', 'created_at'])
     .where(sql.ref('payload_removed_at'), 'is', null)
     .execute();
+  // By time across projects (the inbound.rejected summary), and per project (retention).
   await db.schema.createIndex('inbound_rejections_created').on('inbound_rejections').columns(['created_at']).execute();
+  await db.schema.createIndex('inbound_rejections_project_created').on('inbound_rejections').columns(['project_id', 'created_at']).execute();
 
   await db.schema.alterTable('attempts').addColumn('request_id', 'text').execute();
+  // The Prometheus backlog gauges count paused and failed deliveries without reading finished ones.
+  await db.schema
+    .createIndex('deliveries_parked')
+    .on('deliveries')
+    .columns(['status'])
+    .where(sql.ref('status'), 'in', sql`('paused', 'failed')`)
+    .execute();
 
   await db.schema
     .createTable('exports')
@@ -57,10 +70,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('ops_watermarks').execute();
   await db.schema.dropTable('exports').execute();
+  await db.schema.dropIndex('deliveries_parked').execute();
   await db.schema.alterTable('attempts').dropColumn('request_id').execute();
+  await db.schema.dropIndex('inbound_rejections_project_created').execute();
   await db.schema.dropIndex('inbound_rejections_created').execute();
   await db.schema.dropIndex('messages_payload_kept').execute();
   await db.schema.dropIndex('messages_created').execute();
+  await db.schema.alterTable('messages').dropColumn('trace_parent').execute();
   await db.schema.alterTable('messages').dropColumn('request_id').execute();
   await db.schema.alterTable('messages').dropColumn('payload_removed_at').execute();
   for (const c of ['disable_min_failures', 'disable_after_seconds', 'failures_since_success', 'failing_since']) {
