@@ -110,6 +110,15 @@ describe.sequential('hookbridge CLI', () => {
     const shown = await cliJson(['deliveries', 'show', deliveryId!]);
     await waitForDelivery(ctx.api, deliveryId!, ['succeeded']);
     expect(shown.replay_count).toBe(1);
+
+    // Deleting the message removes its payload: the next replay is refused with 410 (exit 1).
+    const deleted = await cli(['messages', 'delete', shown.message_id]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toContain(`payload of ${shown.message_id} removed`);
+    expect((await cliJson(['messages', 'show', shown.message_id])).payload).toBeNull();
+    const refused = await cli(['deliveries', 'replay', deliveryId!]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('payload_expired');
   });
 
   it('--json prints only the API JSON; lists filter by status and endpoint', async () => {

@@ -7,7 +7,7 @@ export function registerMessages(program: Command): void {
   const messages = program
     .command('messages')
     .description('Published messages and their deliveries.')
-    .addHelpText('after', examples('hookbridge messages list --event-type order.paid', 'hookbridge messages show msg_01…'));
+    .addHelpText('after', examples('hookbridge messages list --event-type order.paid', 'hookbridge messages show msg_01…', 'hookbridge messages delete msg_01…'));
 
   addListCommand(messages, {
     description: 'List messages, newest first.',
@@ -28,5 +28,14 @@ export function registerMessages(program: Command): void {
     path: (id) => `/v1/messages/${encode(id)}`,
     related: { key: 'deliveries', title: 'Deliveries', path: () => '/v1/deliveries', query: (id) => ({ message_id: id }), columns: DELIVERY_COLUMNS },
     examples: ['hookbridge messages show msg_01…', 'hookbridge messages show msg_01… --json | jq .payload'],
+  });
+
+  addIdCommand(messages, {
+    name: 'delete',
+    description: 'Remove a message\'s payload at once (and response excerpts); deliveries not yet made are cancelled. Metadata and attempts stay.',
+    method: 'DELETE',
+    path: (id) => `/v1/messages/${encode(id)}`,
+    summary: (_obj, id) => `payload of ${id} removed; its pending deliveries are cancelled`,
+    examples: ['hookbridge messages delete msg_01…'],
   });
 }
