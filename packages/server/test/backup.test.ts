@@ -26,30 +26,14 @@ import {
   waitUntil,
   type ChildServer,
   type Receiver,
+  alive,
+  kill,
+  reapAfterEach,
 } from './helpers.js';
 
 const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 
-const children: ChildProcess[] = [];
-const receivers: Receiver[] = [];
-const dirs: string[] = [];
-
-const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
-
-async function kill(c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!alive(c)) return;
-  const gone = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill(signal);
-  await Promise.race([gone, sleep(15_000)]);
-}
-
-afterEach(async () => {
-  await Promise.all(children.splice(0).map((c) => kill(c)));
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const { children, receivers, dirs } = reapAfterEach();
 
 function dir(prefix = 'hookbridge-backup-'): string {
   const d = tempDir(prefix);

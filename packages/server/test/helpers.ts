@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { Resolver } from '../src/delivery/ssrf-guard.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -383,4 +383,28 @@ export function rawConnection(baseUrl: string, head: string, trickle = '', every
       }
     });
   });
+}
+
+export const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
+
+/** Sends `signal` and waits (at most 15 s) for the child to be gone. */
+export async function kill(c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!alive(c)) return;
+  const gone = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill(signal);
+  await Promise.race([gone, sleep(15_000)]);
+}
+
+/**
+ * What a test file that starts processes registers for cleanup: after each test (also a failed
+ * one) every child still alive is killed, every receiver closed and every temp dir removed.
+ */
+export function reapAfterEach(): { children: ChildProcess[]; receivers: Receiver[]; dirs: string[] } {
+  const held = { children: [] as ChildProcess[], receivers: [] as Receiver[], dirs: [] as string[] };
+  afterEach(async () => {
+    await Promise.all(held.children.splice(0).map((c) => kill(c)));
+    await Promise.all(held.receivers.splice(0).map((r) => r.close()));
+    for (const d of held.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return held;
 }

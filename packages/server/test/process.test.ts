@@ -23,32 +23,16 @@ import {
   waitUntil,
   type ChildServer,
   type Receiver,
+  alive,
+  kill,
+  reapAfterEach,
 } from './helpers.js';
 
 const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 
 // --- bookkeeping: every child, receiver and temp dir is cleaned up even when a test fails ---------
 
-const children: ChildProcess[] = [];
-const receivers: Receiver[] = [];
-const dirs: string[] = [];
-
-function alive(c: ChildProcess): boolean {
-  return c.exitCode === null && c.signalCode === null;
-}
-
-afterEach(async () => {
-  await Promise.all(
-    children.splice(0).map(async (c) => {
-      if (!alive(c)) return;
-      const gone = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGKILL');
-      await Promise.race([gone, sleep(5000)]);
-    }),
-  );
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const { children, receivers, dirs } = reapAfterEach();
 
 /** testEnv() with its data dir registered for cleanup. */
 function env(overrides: Record<string, string> = {}): Record<string, string> {

@@ -3,9 +3,8 @@ import { Type, type Static } from 'typebox';
 import type { InboundEndpoint, InboundEvent, InboundRejection } from '../core/model.js';
 import { redactVerification, VerificationSchema } from '../core/verify/index.js';
 import type { LocalResult } from '../store/inbound-events.js';
-import { DeliveryJson, deliveryJson, Nullable } from './schemas.js';
+import { DeliveryJson, deliveryJson, iso, Nullable } from './schemas.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const HeaderName = Type.String({ minLength: 1, maxLength: 256, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
 
 const inboundFields = {

@@ -8,11 +8,11 @@ import { redactHeaders } from '../core/endpoint-rules.js';
 import type { ApiKey, Attempt, Delivery, Endpoint, EventType, Message, Page, Project } from '../core/model.js';
 import { DELIVERY_STATUSES, type DeliveryStatus as DeliveryStatusName } from '../core/model.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Time = Type.String({ format: 'date-time' });
+export const Time = Type.String({ format: 'date-time' });
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 const StringList = Type.Array(Name, { maxItems: 256 });
 

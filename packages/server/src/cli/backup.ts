@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT } from './api.js';
 import { embeddedStoreSettings, fail, formatBytes } from './embedded-store.js';
-import { err } from './output.js';
+import { err, progressBar } from './output.js';
 
 interface BackupFlags {
   dataDir?: string;
@@ -114,20 +114,18 @@ async function backup(target: string, flags: BackupFlags): Promise<number> {
 }
 
 
-/** Pages done on one redrawn stderr line, on a terminal only: piped output stays quiet. */
+/** Pages done, on a terminal only (piped output stays quiet): output.ts's bar, made once the total is known. */
 function progressLine(label: string): { update: (p: { done: number; total: number }) => void; clear: () => void } {
-  const tty = Boolean(process.stderr.isTTY);
-  let shown = false;
+  let bar: ReturnType<typeof progressBar> | null = null;
   return {
     update({ done, total }) {
-      if (!tty) return;
-      shown = true;
-      const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
-      err.write(`\r${label}: ${done}/${total} pages (${pct}%)\u001b[K`);
+      if (!process.stderr.isTTY) return;
+      bar ??= progressBar(total, label);
+      bar.update(done, 'pages', total);
     },
     clear() {
-      if (shown) err.write('\r\u001b[K');
-      shown = false;
+      bar?.clear();
+      bar = null;
     },
   };
 }

@@ -119,7 +119,10 @@ export function printObject(obj: Record<string, unknown>, json: boolean, title?:
  * A progress bar on stderr. On a terminal it redraws one line; elsewhere (CI logs, tests) it
  * prints a plain line per update, so the progress is still visible without carriage returns.
  */
-export function progressBar(total: number, label: string): { update(done: number, extra?: string): void; finish(extra?: string): void } {
+export function progressBar(
+  total: number,
+  label: string,
+): { update(done: number, extra?: string, newTotal?: number): void; finish(extra?: string): void; clear(): void } {
   const tty = Boolean(process.stderr.isTTY);
   const c = err.c;
   const render = (done: number, extra = '') => {
@@ -128,11 +131,17 @@ export function progressBar(total: number, label: string): { update(done: number
     return `${label} ${c.cyan(bar)} ${done}/${total}${extra ? `  ${extra}` : ''}`;
   };
   return {
-    update(done, extra) {
+    /** `newTotal`: the work grew while it ran (a store written to during its backup). */
+    update(done, extra, newTotal) {
+      if (newTotal !== undefined) total = newTotal;
       err.write(tty ? `\r${render(done, extra)}\u001b[K` : render(done, extra) + '\n');
     },
     finish(extra) {
       err.write(tty ? `\r${render(total, extra)}\u001b[K\n` : render(total, extra) + '\n');
+    },
+    /** Gives the line back without claiming completion (the work failed); on a terminal only. */
+    clear() {
+      if (tty) err.write('\r\u001b[K');
     },
   };
 }

@@ -14,7 +14,7 @@ import type { DeliveryFilter, InboundEventFilter } from '../../store/list-filter
 import type { Store } from '../../store/store.js';
 import type { RouteOptions } from '../app.js';
 import { inboundEventJson } from '../inbound-schemas.js';
-import { IdParams, ListOf, ListQuery, Nullable, deliveryJson, errorResponses, listJson } from '../schemas.js';
+import { IdParams, ListOf, ListQuery, Nullable, Time, deliveryJson, errorResponses, iso, isoOrNull, listJson } from '../schemas.js';
 import { DeliveryFilterFields, deliveryFilterOf } from './deliveries.js';
 import { InboundEventFilterFields } from './inbound-events.js';
 
@@ -26,7 +26,6 @@ const FILTERS_OF: Record<ExportKind, string[]> = {
   'inbound-events': Object.keys(InboundEventFilterFields),
 };
 
-const Time = Type.String({ format: 'date-time' });
 const Filters = Type.Object(
   { ...DeliveryFilterFields, ...InboundEventFilterFields },
   { additionalProperties: false, description: 'deliveries: the filters of GET /v1/deliveries; inbound-events: those of GET /v1/inbound-events.' },
@@ -55,7 +54,6 @@ const ExportJson = Type.Object({
   expires_at: Time,
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The job's filters (as the API took them) as store conditions. */
 function matchOf(kind: ExportKind, filters: Record<string, string>): DeliveryFilter | InboundEventFilter {
@@ -72,7 +70,7 @@ function exportJson(j: ExportJob) {
     row_count: j.rowCount,
     error: j.error,
     created_at: iso(j.createdAt),
-    finished_at: j.finishedAt === null ? null : iso(j.finishedAt),
+    finished_at: isoOrNull(j.finishedAt),
     expires_at: iso(j.expiresAt),
   };
 }
