@@ -10,6 +10,7 @@ import { Sender } from './delivery/sender.js';
 import type { Resolver } from './delivery/ssrf-guard.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { InboundHub } from './inbound/hub.js';
+import { localUrl } from './core/local-url.js';
 import { createLogger } from './logger.js';
 import { RetentionJob } from './ops/retention.js';
 import { listenForMetrics, type MetricsListener } from './ops/metrics-listener.js';
@@ -169,16 +170,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : config.port;
     // Port 0 (tests) is known only now; a configured public URL is kept as it is.
     if (config.port === 0 && publicUrl.endsWith(':0')) publicUrl = `${publicUrl.slice(0, -2)}:${port}`;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = localUrl(config.host, port);
     let closing: Promise<void> | null = null;
     return {
-      url: `http://${host}:${port}`,
+      url,
       app,
       store,
       worker,
       retention,
       metrics,
-      metricsUrl: metricsListener?.url ?? `http://${host}:${port}`,
+      metricsUrl: metricsListener?.url ?? url,
       tracing,
       bootstrap,
       close() {

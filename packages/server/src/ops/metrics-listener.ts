@@ -8,6 +8,7 @@ import { installAuth } from '../api/auth.js';
 import { installErrorHandling } from '../api/errors.js';
 import { ProjectCache } from '../api/project-cache.js';
 import { prometheusRoutes } from '../api/routes/prometheus.js';
+import { localUrl } from '../core/local-url.js';
 import type { Store } from '../store/store.js';
 import type { Metrics } from './metrics.js';
 
@@ -36,6 +37,5 @@ export async function listenForMetrics(opts: {
   await app.listen({ port: opts.port, host: opts.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  const host = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  return { url: `http://${host}:${port}`, close: () => app.close() };
+  return { url: localUrl(opts.host, port), close: () => app.close() };
 }

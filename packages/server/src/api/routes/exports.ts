@@ -142,7 +142,8 @@ export const exportRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
           foreign.map((k) => ({ field: `filters.${k}`, in: 'body', message: `is not a filter of ${kind}` })),
         );
       }
-      const given = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      // Validated JSON: every key present has a value.
+      const given = filters as Record<string, string>;
       const job = await store.exports.create({ projectId: req.auth.projectId, kind, format, filters: given, match: matchOf(kind, given), ttlMs: EXPORT_TTL_MS });
       return reply.status(201).send(exportJson(job));
     },
