@@ -13,7 +13,7 @@ export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export const Time = Type.String({ format: 'date-time' });
-const Name = Type.String({ minLength: 1, maxLength: 256 });
+export const Name = Type.String({ minLength: 1, maxLength: 256 });
 const StringList = Type.Array(Name, { maxItems: 256 });
 
 export const ErrorBody = Type.Object({
@@ -262,6 +262,19 @@ export const ProjectSettingsSchema = {
   // Fractions of a day are allowed (0.5 = 12 h); the record window keeps idempotency keys, promised for 24 h.
   payload_retention_days: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 36500 }))),
   record_retention_days: Type.Optional(Nullable(Type.Number({ minimum: 1, maximum: 36500 }))),
+  portal_brand_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, description: 'Name the consumer portal shows; null = the project name' }))),
+  portal_brand_color: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$', description: 'Accent colour of the portal, #rrggbb' }))),
+  portal_logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, pattern: '^https://[^\\s"\'<>]+$', description: 'https URL of a logo shown in the portal' }))),
+  // Each origin goes into a Content-Security-Policy header: the pattern keeps out spaces, quotes,
+  // commas and semicolons, which would add directives of their own.
+  portal_frame_ancestors: Type.Optional(
+    Nullable(
+      Type.Array(Type.String({ maxLength: 256, pattern: '^https?://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), {
+        maxItems: 20,
+        description: 'Origins (https://app.example.com) that may embed the portal in an iframe',
+      }),
+    ),
+  ),
 };
 
 export const ProjectJson = Type.Object({
@@ -274,6 +287,10 @@ export const ProjectJson = Type.Object({
   disable_min_failures: Nullable(Type.Integer()),
   payload_retention_days: Nullable(Type.Number()),
   record_retention_days: Nullable(Type.Number()),
+  portal_brand_name: Nullable(Type.String()),
+  portal_brand_color: Nullable(Type.String()),
+  portal_logo_url: Nullable(Type.String()),
+  portal_frame_ancestors: Nullable(Type.Array(Type.String())),
   created_at: Time,
 });
 
@@ -288,6 +305,10 @@ export function projectJson(p: Project) {
     disable_min_failures: p.settings.disable_min_failures ?? null,
     payload_retention_days: p.settings.payload_retention_days ?? null,
     record_retention_days: p.settings.record_retention_days ?? null,
+    portal_brand_name: p.settings.portal_brand_name ?? null,
+    portal_brand_color: p.settings.portal_brand_color ?? null,
+    portal_logo_url: p.settings.portal_logo_url ?? null,
+    portal_frame_ancestors: p.settings.portal_frame_ancestors ?? null,
     created_at: iso(p.createdAt),
   };
 }

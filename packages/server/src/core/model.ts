@@ -25,6 +25,12 @@ export interface ProjectSettings {
   payload_retention_days?: number;
   /** Days after which finished messages are deleted with their deliveries and attempts (≥ 1). */
   record_retention_days?: number;
+  /** The consumer portal's branding (absent: the project's name, the default colour, no logo). */
+  portal_brand_name?: string;
+  portal_brand_color?: string;
+  portal_logo_url?: string;
+  /** Origins that may embed the portal in an iframe (CSP frame-ancestors); absent: none but its own. */
+  portal_frame_ancestors?: string[];
 }
 
 export interface Project {

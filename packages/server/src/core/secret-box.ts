@@ -2,7 +2,7 @@
  * Signing secrets at rest: AES-256-GCM under the master key (DESIGN.md §5), and API keys as
  * SHA-256 hashes (they are high-entropy random strings, so a slow KDF would add nothing).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 
@@ -18,6 +18,11 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')}`;
+  }
+
+  /** A key for another purpose (portal tokens), derived so that it never equals the master key. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `hookbridge ${purpose}`, 32));
   }
 
   open(sealed: string): string {

@@ -333,7 +333,11 @@ export class DeliveryRepository {
   }
 
   /** Replays many; returns how many were replayed and skipped (wrong state, gone; `expired`: of those, payload removed). */
-  async bulkReplay(projectId: string, select: { ids: string[] } | DeliveryFilter): Promise<{ replayed: number; skipped: number; expired: number }> {
+  /** By ids (limited by the consumer conditions of a portal session, when given) or by a filter. */
+  async bulkReplay(
+    projectId: string,
+    select: ({ ids: string[] } & Pick<DeliveryFilter, 'consumerId' | 'endpointConsumerId'>) | DeliveryFilter,
+  ): Promise<{ replayed: number; skipped: number; expired: number }> {
     let ids: string[];
     if ('ids' in select) ids = select.ids;
     else {
@@ -352,10 +356,7 @@ export class DeliveryRepository {
       const chunk = ids.slice(i, i + 250);
       const [n, gone] = await this.db.transaction().execute(async (trx) => {
         const now = Date.now();
-        const rows = await trx
-          .selectFrom('deliveries')
-          .select('id')
-          .where('project_id', '=', projectId)
+        const rows = await whereDelivery(trx.selectFrom('deliveries').select('id'), projectId, { consumerId: select.consumerId, endpointConsumerId: select.endpointConsumerId })
           .where('id', 'in', chunk)
           .where('status', 'in', [...REPLAYABLE])
           .execute();

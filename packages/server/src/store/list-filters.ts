@@ -11,6 +11,8 @@ export interface DeliveryFilter {
   endpointId?: string;
   messageId?: string;
   consumerId?: string;
+  /** Deliveries to endpoints (not deleted) that belong to this consumer now: a portal session's. */
+  endpointConsumerId?: string;
   eventType?: string;
   /** created_at >= since (ms) */
   since?: number;
@@ -29,6 +31,12 @@ export function whereDelivery<O>(q: SelectQueryBuilder<Database, 'deliveries', O
   if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
   if (f.messageId !== undefined) q = q.where('message_id', '=', f.messageId);
   if (f.consumerId !== undefined) q = q.where('consumer_id', '=', f.consumerId);
+  const endpointConsumer = f.endpointConsumerId;
+  if (endpointConsumer !== undefined) {
+    q = q.where((eb) =>
+      eb('endpoint_id', 'in', eb.selectFrom('endpoints').select('endpoints.id').where('endpoints.project_id', '=', projectId).where('endpoints.consumer_id', '=', endpointConsumer).where('endpoints.deleted_at', 'is', null)),
+    );
+  }
   if (f.eventType !== undefined) q = q.where('event_type', '=', f.eventType);
   if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
   if (f.until !== undefined) q = q.where('created_at', '<', f.until);

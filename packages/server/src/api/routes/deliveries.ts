@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { ApiError, invalidRequest, notFound } from '../../core/errors.js';
+import { ApiError, invalidRequest } from '../../core/errors.js';
 import { DELIVERY_STATUSES, REPLAYABLE, type DeliveryStatus as DeliveryStatusName } from '../../core/model.js';
 import type { ActionResult, DeliveryFilter } from '../../store/deliveries.js';
 import type { RouteOptions } from '../app.js';
+import { listConsumer, ownDelivery, portalDeliveryFilter } from '../portal-scope.js';
 import { AttemptJson, DeliveryJson, ErrorBody, IdParams, ListOf, ListQuery, attemptJson, deliveryJson, errorResponses, listJson } from '../schemas.js';
 
 const Status = Type.Unsafe<DeliveryStatusName>({ type: 'string', enum: [...DELIVERY_STATUSES] });
@@ -39,6 +41,10 @@ export function deliveryFilterOf(q: Static<typeof DeliveryFilterQuery>): Deliver
 export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
   const tags = ['deliveries'];
+  // Every route here is a portal route: a portal session sees and acts on its consumer's
+  // deliveries only (the list is filtered; one of another consumer's is a 404).
+  const config = { portal: true };
+  const own = async (req: FastifyRequest, id: string) => ownDelivery(req, store, await store.deliveries.get(req.auth.projectId, id));
 
   function unwrap(r: ActionResult) {
     if ('ok' in r) return deliveryJson(r.ok);
@@ -48,6 +54,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   app.get(
     '/deliveries',
     {
+      config,
       schema: {
         tags,
         querystring: Type.Object({ ...ListQuery.properties, ...DeliveryFilterFields }),
@@ -56,34 +63,35 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     },
     async (req) => {
       const q = req.query;
-      return listJson(await store.deliveries.list(req.auth.projectId, deliveryFilterOf(q), q.limit ?? 50, q.cursor), deliveryJson);
+      if (listConsumer(req, q.consumer_id) === null) return { data: [], has_more: false, next_cursor: null };
+      return listJson(await store.deliveries.list(req.auth.projectId, { ...deliveryFilterOf(q), ...portalDeliveryFilter(req) }, q.limit ?? 50, q.cursor), deliveryJson);
     },
   );
 
-  app.get('/deliveries/:id', { schema: { tags, params: IdParams, response: { 200: DeliveryJson, ...errorResponses } } }, async (req) => {
-    const d = await store.deliveries.get(req.auth.projectId, req.params.id);
-    if (!d) throw notFound('delivery');
-    return deliveryJson(d);
+  app.get('/deliveries/:id', { config, schema: { tags, params: IdParams, response: { 200: DeliveryJson, ...errorResponses } } }, async (req) => {
+    return deliveryJson(await own(req, req.params.id));
   });
 
   app.get(
     '/deliveries/:id/attempts',
-    { schema: { tags, params: IdParams, querystring: ListQuery, response: { 200: ListOf(AttemptJson), ...errorResponses } } },
+    { config, schema: { tags, params: IdParams, querystring: ListQuery, response: { 200: ListOf(AttemptJson), ...errorResponses } } },
     async (req) => {
-      if (!(await store.deliveries.get(req.auth.projectId, req.params.id))) throw notFound('delivery');
+      await own(req, req.params.id);
       return listJson(await store.deliveries.attempts(req.auth.projectId, req.params.id, req.query.limit ?? 50, req.query.cursor), attemptJson);
     },
   );
 
   const action = { tags, params: IdParams, response: { 202: DeliveryJson, ...errorResponses } };
 
-  app.post('/deliveries/:id/retry', { schema: { ...action, description: 'Attempt now a delivery waiting for its next retry (pending_retry).' } }, async (req, reply) => {
+  app.post('/deliveries/:id/retry', { config, schema: { ...action, description: 'Attempt now a delivery waiting for its next retry (pending_retry).' } }, async (req, reply) => {
+    await own(req, req.params.id);
     const out = unwrap(await store.deliveries.retryNow(req.auth.projectId, req.params.id));
     deps.wakeWorker();
     return reply.status(202).send(out);
   });
 
-  app.post('/deliveries/:id/cancel', { schema: { ...action, description: 'Cancel a queued, pending_retry or paused delivery.' } }, async (req, reply) => {
+  app.post('/deliveries/:id/cancel', { config, schema: { ...action, description: 'Cancel a queued, pending_retry or paused delivery.' } }, async (req, reply) => {
+    await own(req, req.params.id);
     const out = unwrap(await store.deliveries.cancel(req.auth.projectId, req.params.id));
     deps.metrics.deliveryFinished('cancelled');
     return reply.status(202).send(out);
@@ -92,6 +100,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   app.post(
     '/deliveries/:id/replay',
     {
+      config,
       schema: {
         ...action,
         description: 'Send a succeeded, failed or cancelled delivery again: same webhook-id, attempts keep numbering. 410 payload_expired once the payload was removed.',
@@ -99,6 +108,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
       },
     },
     async (req, reply) => {
+      await own(req, req.params.id);
       const out = unwrap(await store.deliveries.replay(req.auth.projectId, req.params.id));
       deps.wakeWorker();
       return reply.status(202).send(out);
@@ -108,9 +118,10 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   app.post(
     '/deliveries/replay',
     {
+      config,
       schema: {
         tags,
-        description: 'Bulk replay, by ids or by a filter (status is required with a filter).',
+        description: 'Bulk replay, by ids or by a filter (status is required with a filter). A portal session replays its consumer\'s deliveries only.',
         body: Type.Union([
           Type.Object({ ids: Type.Array(Type.String({ maxLength: 128 }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
           Type.Object(
@@ -127,7 +138,8 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     async (req, reply) => {
       const b = req.body;
       if (!b) throw invalidRequest('send {ids} or {status, endpoint_id?, since?, until?}');
-      const selection = 'ids' in b ? { ids: b.ids } : { status: b.status, endpointId: b.endpoint_id, since: ms(b.since), until: ms(b.until) };
+      const scope = portalDeliveryFilter(req);
+      const selection = 'ids' in b ? { ids: b.ids, ...scope } : { status: b.status, endpointId: b.endpoint_id, since: ms(b.since), until: ms(b.until), ...scope };
       const counts = await store.deliveries.bulkReplay(req.auth.projectId, selection);
       if (counts.replayed > 0) deps.wakeWorker();
       return reply.status(202).send(counts);

@@ -1,21 +1,38 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { customHeaderProblems } from '../../core/endpoint-rules.js';
 import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import { checkUrlAllowed, UrlNotAllowedError } from '../../delivery/ssrf-guard.js';
 import { ENDPOINT_DEFAULTS, type EndpointInput } from '../../store/endpoints.js';
 import type { RouteOptions } from '../app.js';
+import { consumerFor, listConsumer, ownOrNotFound } from '../portal-scope.js';
 import { RotateBody, RotateResponse, rotationGraceMs } from './secret-rotation.js';
 import { EndpointCreate, EndpointJson, EndpointPatch, IdParams, ListOf, ListQuery, endpointJson, errorResponses, listJson, type EndpointPatchBody } from '../schemas.js';
+
+/**
+ * What a consumer may set on its endpoints in a portal session. The rest (retries, timeouts,
+ * auto-disable, metadata) costs the operator's worker or is the operator's own bookkeeping.
+ */
+export const PORTAL_WRITABLE = new Set(['url', 'consumer_id', 'description', 'event_types', 'channels', 'headers', 'rate_limit_rps', 'signature_scheme']);
 
 export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { store } = deps;
   const tags = ['endpoints'];
+  // Every route here is a portal route: each reads the endpoint through `own`, which answers 404
+  // for another consumer's, and writes consumer_id through consumerFor.
+  const config = { portal: true };
+  const own = async (req: FastifyRequest, id: string) => ownOrNotFound(req, await store.endpoints.get(req.auth.projectId, id), 'endpoint');
 
-  async function vetted(body: EndpointPatchBody): Promise<Partial<EndpointInput>> {
+  async function vetted(req: FastifyRequest, body: EndpointPatchBody): Promise<Partial<EndpointInput>> {
+    if (req.auth.portal) {
+      const operatorOnly = Object.keys(body).filter((k) => !PORTAL_WRITABLE.has(k));
+      if (operatorOnly.length) throw new ApiError('forbidden', `a portal session may not set ${operatorOnly.join(', ')}`, operatorOnly.map((field) => ({ field, message: 'set by the operator only' })));
+    }
     if (body.url !== undefined) {
       try {
-        await checkUrlAllowed(body.url, deps.allowPrivateNetworks, deps.resolver);
+        // The operator's private networks are the operator's: a consumer gets its own list (none by default).
+        await checkUrlAllowed(body.url, req.auth.portal ? deps.portalAllowPrivateNetworks : deps.allowPrivateNetworks, deps.resolver);
       } catch (e) {
         if (e instanceof UrlNotAllowedError) throw new ApiError('url_not_allowed', e.message, [{ field: 'url', message: e.message }]);
         throw e;
@@ -27,7 +44,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     }
     return {
       url: body.url,
-      consumerId: body.consumer_id,
+      consumerId: req.auth.portal ? consumerFor(req, body.consumer_id) : body.consumer_id,
       description: body.description,
       eventTypes: body.event_types,
       channels: body.channels,
@@ -44,8 +61,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     };
   }
 
-  app.post('/endpoints', { schema: { tags, body: EndpointCreate, response: { 201: EndpointJson, ...errorResponses } } }, async (req, reply) => {
-    const input = await vetted(req.body);
+  app.post('/endpoints', { config, schema: { tags, body: EndpointCreate, response: { 201: EndpointJson, ...errorResponses } } }, async (req, reply) => {
+    const input = await vetted(req, req.body);
     const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<EndpointInput>;
     const { endpoint, secret } = await store.endpoints.create(req.auth.projectId, { ...ENDPOINT_DEFAULTS, ...given, url: req.body.url });
     return reply.status(201).send(endpointJson(endpoint, secret));
@@ -54,6 +71,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   app.get(
     '/endpoints',
     {
+      config,
       schema: {
         tags,
         querystring: Type.Object({
@@ -66,33 +84,33 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     },
     async (req) => {
       const q = req.query;
-      const page = await store.endpoints.list(req.auth.projectId, { consumerId: q.consumer_id, status: q.status }, q.limit ?? 50, q.cursor);
+      const consumerId = listConsumer(req, q.consumer_id);
+      if (consumerId === null) return { data: [], has_more: false, next_cursor: null };
+      const page = await store.endpoints.list(req.auth.projectId, { consumerId, status: q.status }, q.limit ?? 50, q.cursor);
       return listJson(page, (e) => endpointJson(e));
     },
   );
 
-  app.get('/endpoints/:id', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
-    const e = await store.endpoints.get(req.auth.projectId, req.params.id);
+  app.get('/endpoints/:id', { config, schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    return endpointJson(await own(req, req.params.id));
+  });
+
+  app.patch('/endpoints/:id', { config, schema: { tags, params: IdParams, body: EndpointPatch, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    await own(req, req.params.id);
+    const e = await store.endpoints.update(req.auth.projectId, req.params.id, await vetted(req, req.body ?? {}));
     if (!e) throw notFound('endpoint');
     return endpointJson(e);
   });
 
-  app.patch('/endpoints/:id', { schema: { tags, params: IdParams, body: EndpointPatch, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
-    if (!(await store.endpoints.get(req.auth.projectId, req.params.id))) throw notFound('endpoint');
-    const e = await store.endpoints.update(req.auth.projectId, req.params.id, await vetted(req.body ?? {}));
-    if (!e) throw notFound('endpoint');
-    return endpointJson(e);
-  });
-
-  app.delete('/endpoints/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
+  app.delete('/endpoints/:id', { config, schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
+    await own(req, req.params.id);
     if (!(await store.endpoints.delete(req.auth.projectId, req.params.id))) throw notFound('endpoint');
     deps.endpointChanged(req.params.id);
     return reply.status(204).send(null);
   });
 
-  app.post('/endpoints/:id/pause', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
-    const current = await store.endpoints.get(req.auth.projectId, req.params.id);
-    if (!current) throw notFound('endpoint');
+  app.post('/endpoints/:id/pause', { config, schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    const current = await own(req, req.params.id);
     if (current.status === 'disabled') throw invalidState('the endpoint is disabled; resume it to enable it');
     const e = await store.endpoints.setStatus(req.auth.projectId, req.params.id, 'paused');
     if (!e) throw notFound('endpoint');
@@ -100,8 +118,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     return endpointJson(e);
   });
 
-  app.post('/endpoints/:id/resume', { schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
-    if (!(await store.endpoints.get(req.auth.projectId, req.params.id))) throw notFound('endpoint');
+  app.post('/endpoints/:id/resume', { config, schema: { tags, params: IdParams, response: { 200: EndpointJson, ...errorResponses } } }, async (req) => {
+    await own(req, req.params.id);
     const resumed = await store.endpoints.resume(req.auth.projectId, req.params.id);
     if (!resumed) throw notFound('endpoint');
     // Its parked deliveries and any hookbridge.endpoint.enabled deliveries are due now.
@@ -112,6 +130,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
   app.post(
     '/endpoints/:id/secret/rotate',
     {
+      config,
       schema: {
         tags,
         params: IdParams,
@@ -120,6 +139,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
       },
     },
     async (req) => {
+      await own(req, req.params.id);
       const graceMs = rotationGraceMs(req.body);
       const secret = await store.endpoints.rotateSecret(req.auth.projectId, req.params.id, graceMs);
       if (!secret) throw notFound('endpoint');

@@ -42,7 +42,7 @@ export const eventTypeRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     },
   );
 
-  app.get('/event-types', { schema: { tags, querystring: ListQuery, response: { 200: ListOf(EventTypeJson), ...errorResponses } } }, async (req) => {
+  app.get('/event-types', { config: { portal: true }, schema: { tags, querystring: ListQuery, response: { 200: ListOf(EventTypeJson), ...errorResponses } } }, async (req) => {
     return listJson(await store.projects.listEventTypes(req.auth.projectId, req.query.limit ?? 50, req.query.cursor), eventTypeJson);
   });
 

@@ -5,6 +5,7 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import { ApiError, invalidRequest, invalidState, notFound } from '../../core/errors.js';
 import { isOperationalEventType, OPERATIONAL_PREFIX } from '../../core/operational-events.js';
 import type { RouteOptions } from '../app.js';
+import { ownOrNotFound, portalDeliveryFilter } from '../portal-scope.js';
 import { IdParams, ListOf, ListQuery, MessageAccepted, MessageCreate, MessageJson, errorResponses, listJson, messageJson } from '../schemas.js';
 
 export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
@@ -14,6 +15,8 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
   app.post(
     '/messages',
     {
+      // A portal session may send (a test event) to one of its own endpoints, nowhere else.
+      config: { portal: true },
       schema: {
         tags,
         description:
@@ -29,6 +32,12 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       const scopes = [b.consumer_id !== undefined, b.endpoint_id !== undefined, b.broadcast === true].filter(Boolean).length;
       if (scopes > 1) throw invalidRequest('give at most one of consumer_id, endpoint_id and broadcast: true');
       const headerKey = req.headers['idempotency-key'];
+      if (req.auth.portal) {
+        if (b.endpoint_id === undefined) throw new ApiError('forbidden', 'a portal session may send messages only to one of its endpoints (endpoint_id)');
+        // Idempotency keys are the project's: a consumer must neither probe nor take the operator's.
+        if (b.idempotency_key !== undefined || headerKey !== undefined) throw new ApiError('forbidden', 'a portal session sends test events without an idempotency key');
+        ownOrNotFound(req, await store.endpoints.get(req.auth.projectId, b.endpoint_id), 'endpoint');
+      }
       if (b.idempotency_key !== undefined && headerKey !== undefined && headerKey !== b.idempotency_key) {
         throw invalidRequest('idempotency_key and the Idempotency-Key header differ');
       }
@@ -98,10 +107,14 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
   );
 
-  app.get('/messages/:id', { schema: { tags, params: IdParams, response: { 200: MessageJson, ...errorResponses } } }, async (req) => {
+  app.get('/messages/:id', { config: { portal: true }, schema: { tags, params: IdParams, response: { 200: MessageJson, ...errorResponses } } }, async (req) => {
     const m = await store.messages.get(req.auth.projectId, req.params.id);
     if (!m) throw notFound('message');
-    return messageJson(m);
+    // A portal session reads the messages its consumer was sent (one may have gone to many consumers).
+    if (!req.auth.portal) return messageJson(m);
+    if ((await store.deliveries.list(req.auth.projectId, { messageId: m.id, ...portalDeliveryFilter(req) }, 1)).data.length === 0) throw notFound('message');
+    // The operator's bookkeeping of a message (its idempotency key, the request that made it) is not the consumer's.
+    return { ...messageJson(m), idempotency_key: null, request_id: null };
   });
 
   app.delete(
