@@ -34,7 +34,7 @@ export interface TimeBucket {
   avgLatencyMs: number | null;
 }
 
-/** Deliveries not finished (and failed ones), over all projects, by where they stand. */
+/** Deliveries not finished (and failed ones), of the store or of one project, by where they stand. */
 export interface Backlog {
   /** queued or pending_retry and due now. */
   due: number;
@@ -45,6 +45,18 @@ export interface Backlog {
   failed: number;
   /** The earliest due time among the due ones, or null when nothing is due. */
   oldestDueAt: number | null;
+}
+
+/** One endpoint's attempts over a window (GET /v1/metrics/endpoints). */
+export interface EndpointStats {
+  endpointId: string;
+  url: string;
+  status: string;
+  attempts: number;
+  succeeded: number;
+  /** Attempts that did not succeed (to be retried or failed for good). */
+  failed: number;
+  avgLatencyMs: number | null;
 }
 
 export class MetricsRepository {
@@ -107,13 +119,20 @@ export class MetricsRepository {
   }
 
   /**
-   * The backlog at `now`. One query per status set, each written so that it reads one partial
-   * index (deliveries_due, deliveries_leased, deliveries_parked) and never the finished rows.
+   * The backlog at `now`, store-wide (the Prometheus gauges) or of one project's outbound
+   * endpoints (GET /v1/metrics/backlog). One query per status set, each written so that it reads
+   * one partial index (deliveries_due, deliveries_leased, deliveries_parked) and never the
+   * finished rows; with a project, the (endpoint_id, status) index of its endpoints.
    */
-  async backlog(now: number): Promise<Backlog> {
+  async backlog(now: number, projectId?: string): Promise<Backlog> {
+    // By endpoint, not by deliveries.project_id: that index would read every finished delivery of
+    // the project, and the endpoints also say the direction.
+    const deliveries = () => {
+      const q = this.db.selectFrom('deliveries');
+      return projectId === undefined ? q : q.where('endpoint_id', 'in', this.endpointsOf(projectId, { direction: 'outbound' }));
+    };
     const [waiting, delivering, parked] = await Promise.all([
-      this.db
-        .selectFrom('deliveries')
+      deliveries()
         .select([
           (eb) => eb.fn.countAll<number>().as('n'),
           (eb) => eb.fn.sum<number>(eb.case().when('next_attempt_at', '<=', now).then(1).else(0).end()).as('due'),
@@ -121,29 +140,79 @@ export class MetricsRepository {
         ])
         .where(sql<boolean>`status in ('queued', 'pending_retry')`)
         .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('deliveries')
+      deliveries()
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where(sql<boolean>`status = 'delivering'`)
         .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('deliveries')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      // Sums, not GROUP BY status: grouping makes SQLite read the store-wide status index even
+      // for one project.
+      deliveries()
+        .select([
+          (eb) => eb.fn.sum<number>(eb.case().when('status', '=', 'paused').then(1).else(0).end()).as('paused'),
+          (eb) => eb.fn.sum<number>(eb.case().when('status', '=', 'failed').then(1).else(0).end()).as('failed'),
+        ])
         .where(sql<boolean>`status in ('paused', 'failed')`)
-        .groupBy('status')
-        .execute(),
+        .executeTakeFirstOrThrow(),
     ]);
     const due = Number(waiting.due ?? 0);
     const oldest = waiting.oldest === null ? null : Number(waiting.oldest);
-    const parkedCount = (status: string) => Number(parked.find((r) => r.status === status)?.n ?? 0);
     return {
       due,
       scheduled: Number(waiting.n) - due,
       delivering: Number(delivering.n),
-      paused: parkedCount('paused'),
-      failed: parkedCount('failed'),
+      paused: Number(parked.paused ?? 0),
+      failed: Number(parked.failed ?? 0),
       oldestDueAt: due > 0 && oldest !== null && oldest <= now ? oldest : null,
     };
+  }
+
+  /**
+   * The project's outbound endpoints with their attempts since `since`, most failed attempts first
+   * (then most attempts); endpoints without attempts come last, with zeros. One grouped query:
+   * the attempts are counted by the (project_id, started_at) index first, then joined by endpoint,
+   * as attempts have no index by endpoint.
+   */
+  async endpointStats(projectId: string, since: number, limit: number): Promise<EndpointStats[]> {
+    const rows = await this.db
+      .selectFrom('endpoints as e')
+      .leftJoin(
+        (eb) =>
+          eb
+            .selectFrom('attempts')
+            .select([
+              'endpoint_id',
+              (eb) => eb.fn.countAll<number>().as('attempts'),
+              (eb) => eb.fn.sum<number>(eb.case().when('outcome', '=', 'succeeded').then(1).else(0).end()).as('succeeded'),
+              (eb) => eb.fn.avg<number>('duration_ms').as('avg'),
+            ])
+            .where('project_id', '=', projectId)
+            .where('started_at', '>=', since)
+            .groupBy('endpoint_id')
+            .as('a'),
+        (join) => join.onRef('a.endpoint_id', '=', 'e.id'),
+      )
+      .select(['e.id', 'e.url', 'e.status', 'a.attempts', 'a.succeeded', 'a.avg'])
+      .where('e.project_id', '=', projectId)
+      .where('e.direction', '=', 'outbound')
+      .where('e.deleted_at', 'is', null)
+      .orderBy(sql`coalesce(a.attempts - a.succeeded, 0)`, 'desc')
+      .orderBy(sql`coalesce(a.attempts, 0)`, 'desc')
+      .orderBy('e.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => {
+      const attempts = Number(r.attempts ?? 0);
+      const succeeded = Number(r.succeeded ?? 0);
+      return {
+        endpointId: r.id,
+        url: r.url,
+        status: r.status,
+        attempts,
+        succeeded,
+        failed: attempts - succeeded,
+        avgLatencyMs: r.avg === null || r.avg === undefined ? null : Math.round(Number(r.avg)),
+      };
+    });
   }
 
   /** Attempts per time bucket by outcome; empty buckets are included so charts have no gaps. */

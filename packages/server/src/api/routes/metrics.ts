@@ -9,6 +9,9 @@ const WINDOWS = { '1h': 3600_000, '24h': 86400_000, '7d': 7 * 86400_000, '30d': 
 /** Bucket sizes give 60, 24, 28 and 30 points: enough for a chart, few enough to be cheap. */
 const BUCKETS = { '1h': 60_000, '24h': 3600_000, '7d': 6 * 3600_000, '30d': 86400_000 } as const;
 
+const Count = Type.Integer({ minimum: 0 });
+const Rate = Type.Union([Type.Number(), Type.Null()]);
+
 const Query = Type.Object({
   window: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('24h'), Type.Literal('7d'), Type.Literal('30d')])),
   endpoint_id: Type.Optional(Type.String({ maxLength: 128 })),
@@ -104,6 +107,75 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
         window,
         bucket_seconds: BUCKETS[window] / 1000,
         data: buckets.map((b) => ({ ...b, timestamp: new Date(b.timestamp).toISOString(), avg_latency_ms: b.avgLatencyMs })),
+      };
+    },
+  );
+
+  app.get(
+    '/metrics/backlog',
+    {
+      schema: {
+        tags,
+        description:
+          "The project's outbound deliveries not finished now, and the failed ones: due (queued or waiting for a retry, due now), scheduled (due later, or waiting behind the head of a fifo line), delivering, paused, failed.",
+        response: {
+          200: Type.Object({ due: Count, scheduled: Count, delivering: Count, paused: Count, failed: Count }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const b = await store.metrics.backlog(Date.now(), req.auth.projectId);
+      return { due: b.due, scheduled: b.scheduled, delivering: b.delivering, paused: b.paused, failed: b.failed };
+    },
+  );
+
+  app.get(
+    '/metrics/endpoints',
+    {
+      schema: {
+        tags,
+        description:
+          "The project's outbound endpoints with their attempts over a window, most failed attempts first (then most attempts); endpoints without attempts last. success_rate = succeeded / attempts (null without attempts).",
+        querystring: Type.Object({
+          window: Query.properties.window,
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
+        response: {
+          200: Type.Object({
+            window: Type.String(),
+            data: Type.Array(
+              Type.Object({
+                endpoint_id: Type.String(),
+                url: Type.String(),
+                status: Type.String(),
+                attempts: Count,
+                succeeded: Count,
+                failed: Type.Integer({ minimum: 0, description: 'attempts that did not succeed (retried or failed for good)' }),
+                success_rate: Rate,
+                avg_latency_ms: Rate,
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const window = req.query.window ?? '24h';
+      const rows = await store.metrics.endpointStats(req.auth.projectId, Date.now() - WINDOWS[window], req.query.limit ?? 100);
+      return {
+        window,
+        data: rows.map((r) => ({
+          endpoint_id: r.endpointId,
+          url: r.url,
+          status: r.status,
+          attempts: r.attempts,
+          succeeded: r.succeeded,
+          failed: r.failed,
+          success_rate: r.attempts === 0 ? null : r.succeeded / r.attempts,
+          avg_latency_ms: r.avgLatencyMs,
+        })),
       };
     },
   );
