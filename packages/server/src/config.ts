@@ -14,9 +14,12 @@ export interface Config {
   dbPoolSize: number;
   role: 'all' | 'api' | 'worker';
   publicUrl: string;
+  console: 'on' | 'off';
+  consoleDir: string | undefined;
   bootstrapApiKey: string | undefined;
   masterKey: string | undefined;
   allowPrivateNetworks: CidrList;
+  portalAllowPrivateNetworks: CidrList;
   forwardAllowNetworks: CidrList;
   trustProxy: CidrList;
   inboundDedupeWindowSeconds: number;
@@ -117,6 +120,8 @@ export const SETTINGS: SettingDef[] = [
     return raw;
   } },
   { key: 'publicUrl', env: 'HOOKBRIDGE_PUBLIC_URL', flag: '--public-url <url>', default: undefined, doc: 'Base URL other systems reach this server on (used for ingest URLs). Default: http://localhost:$HOOKBRIDGE_PORT.', parse: (raw, p) => (raw ?? `http://localhost:${p.port ?? 8080}`).replace(/\/+$/, '') },
+  { key: 'console', env: 'HOOKBRIDGE_CONSOLE', flag: '--console <on|off>', default: 'on', doc: 'on: serve the web console at / and the consumer portal at /portal/<project id> (API processes only; a worker serves none). off: neither, e.g. when the API is not meant for browsers.', parse: oneOf('on', 'off') },
+  { key: 'consoleDir', env: 'HOOKBRIDGE_CONSOLE_DIR', flag: '--console-dir <dir>', default: undefined, doc: 'Directory of the console build (index.html and assets/). Unset: the build of packages/console (`npm run build`); when there is none, / answers a page that says how to build it.', parse: (raw) => (raw === undefined ? undefined : path.resolve(raw)) },
   { key: 'bootstrapApiKey', env: 'HOOKBRIDGE_BOOTSTRAP_API_KEY', flag: '--bootstrap-api-key <key>', default: undefined, doc: 'Admin API key to create on first start instead of a random one. Used only when the store has no project yet; never printed.', parse: (raw) => {
     if (raw !== undefined && raw.length < 16) throw new ConfigError('HOOKBRIDGE_BOOTSTRAP_API_KEY must be at least 16 characters');
     return raw;
@@ -126,6 +131,7 @@ export const SETTINGS: SettingDef[] = [
     return raw;
   } },
   { key: 'allowPrivateNetworks', env: 'HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS', flag: '--allow-private-networks <cidrs>', default: '', doc: 'Comma-separated CIDR list of private/loopback networks that endpoints may nevertheless be delivered to, e.g. 127.0.0.0/8,::1/128. Empty: only public unicast addresses. Link-local and metadata addresses open only with an entry no wider than their block.', parse: cidrs },
+  { key: 'portalAllowPrivateNetworks', env: 'HOOKBRIDGE_PORTAL_ALLOW_PRIVATE_NETWORKS', flag: '--portal-allow-private-networks <cidrs>', default: '', doc: 'Like HOOKBRIDGE_ALLOW_PRIVATE_NETWORKS, for endpoint URLs set in a consumer portal session (checked when they are set). Empty: consumers reach only public addresses, whatever the operator allows its own endpoints.', parse: cidrs },
   { key: 'forwardAllowNetworks', env: 'HOOKBRIDGE_FORWARD_ALLOW_NETWORKS', flag: '--forward-allow-networks <cidrs>', default: OPERATOR_NETWORKS, doc: 'Networks besides public unicast that inbound endpoints may forward to (your own services). Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200, 192.0.0.192) stay refused unless an entry no wider than their block lists them (fc00::/7 does not open fd00:ec2::254).', parse: cidrs },
   { key: 'trustProxy', env: 'HOOKBRIDGE_TRUST_PROXY', flag: '--trust-proxy <cidrs>', default: '', doc: 'Proxies whose X-Forwarded-For is believed when deciding an ingest request\'s source address (for allowed_cidrs and rejection logs). Empty: the TCP peer address is the source.', parse: cidrs },
   { key: 'inboundDedupeWindowSeconds', env: 'HOOKBRIDGE_INBOUND_DEDUPE_WINDOW_SECONDS', flag: '--inbound-dedupe-window-seconds <n>', default: '259200', doc: 'How long an inbound event id is remembered for deduplication, for inbound endpoints that set no dedupe_window_seconds (default 3 days: Stripe retries for up to 3 days).', parse: int(0, 30 * 86400) },

@@ -103,6 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       requestTimeoutMs: config.requestTimeoutMs,
       apiRateLimitPerMinute: config.apiRateLimitPerMinute,
       allowPrivateNetworks: config.allowPrivateNetworks,
+      portalAllowPrivateNetworks: config.portalAllowPrivateNetworks,
       forwardAllowNetworks: config.forwardAllowNetworks,
       trustProxy: config.trustProxy,
       inboundDedupeWindowSeconds: config.inboundDedupeWindowSeconds,
@@ -119,6 +120,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics,
       metricsRoute: config.metricsPort === undefined ? { auth: config.metricsAuth } : null,
       tracing,
+      console: config.console === 'on' ? { dir: config.consoleDir } : null,
     });
     if (config.metricsPort !== undefined) {
       metricsListener = await listenForMetrics({

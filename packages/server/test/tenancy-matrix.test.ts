@@ -207,7 +207,8 @@ const clean = (what: string, call: Probe['call'], status = 200): Probe => ({ wha
 const ws = (what: string, path: () => string): Probe => ({ what, call: (c) => upgrade(c.key!, path()), error: [404, 'not_found'] });
 
 /** Routes that need no API key: health checks, the OpenAPI document, and ingest URLs (verified by their own rules). */
-const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'POST /in/:id'];
+// The console's pages (api/console.ts) carry no data: the page calls the API with its own credential.
+const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'POST /in/:id', 'GET /', 'GET /portal/:projectId', 'GET /assets/*'];
 
 /** Every non-public route → what B's key tries on it. Ids are read when the probe runs. */
 const MATRIX: Record<string, Probe[]> = {
@@ -268,6 +269,14 @@ const MATRIX: Record<string, Probe[]> = {
     notFound("metrics of A's endpoint", (c) => c.get(`/v1/metrics?endpoint_id=${A.endpoint.id}`)),
     notFound("inbound metrics of A's endpoint", (c) => c.get(`/v1/metrics?direction=inbound&endpoint_id=${A.forward.id}`)),
   ],
+  // The backlog names no ids: A's paused and retrying deliveries must simply not be counted for B.
+  'GET /v1/metrics/backlog': [
+    clean("backlog without A's paused and scheduled deliveries", async (c) => {
+      const r = await c.get('/v1/metrics/backlog');
+      return r.status === 200 && (r.body.paused !== 0 || r.body.scheduled !== 0) ? { ...r, status: 599 } : r;
+    }),
+  ],
+  'GET /v1/metrics/endpoints': [clean('endpoint metrics', (c) => c.get('/v1/metrics/endpoints?window=7d'))],
   'GET /v1/metrics/timeseries': [
     notFound("timeseries of A's endpoint", (c) => c.get(`/v1/metrics/timeseries?endpoint_id=${A.endpoint.id}`)),
     notFound("inbound timeseries of A's endpoint", (c) => c.get(`/v1/metrics/timeseries?direction=inbound&endpoint_id=${A.forward.id}`)),
@@ -310,6 +319,14 @@ const MATRIX: Record<string, Probe[]> = {
     clean("download B's export of all deliveries", async (c) => c.get(`/v1/exports/${(await c.post('/v1/exports', { kind: 'deliveries', format: 'ndjson' })).body.id}/download`)),
     clean("download B's export of all inbound events", async (c) => c.get(`/v1/exports/${(await c.post('/v1/exports', { kind: 'inbound-events', format: 'csv' })).body.id}/download`)),
   ],
+  // portal sessions: B's session for A's consumer id sees nothing of A (a consumer id is per project)
+  'POST /v1/portal-sessions': [
+    clean('create a portal session', (c) => c.post('/v1/portal-sessions', { consumer_id: 'a-customer' }), 201),
+    clean("a portal session of B for A's consumer id lists none of A's endpoints", async (c) => c.withKey((await c.post('/v1/portal-sessions', { consumer_id: 'a-customer' })).body.token).get('/v1/endpoints')),
+    clean("a portal session of B for A's consumer id lists none of A's deliveries", async (c) => c.withKey((await c.post('/v1/portal-sessions', { consumer_id: 'a-customer' })).body.token).get('/v1/deliveries')),
+    notFound("a portal session of B for A's consumer id reads A's endpoint", async (c) => c.withKey((await c.post('/v1/portal-sessions', { consumer_id: 'a-customer' })).body.token).get(`/v1/endpoints/${A.endpoint.id}`)),
+  ],
+  'GET /v1/portal-sessions/current': [forbidden('read the portal session of an API key', (c) => c.get('/v1/portal-sessions/current'))],
   'GET /v1/inbound-rejections': [
     clean('list rejections', (c) => c.get('/v1/inbound-rejections')),
     clean("list rejections of A's endpoint", (c) => c.get(`/v1/inbound-rejections?inbound_endpoint_id=${A.pullId}`)),

@@ -22,6 +22,7 @@ import type { Tracing } from '../ops/tracing.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
+import { consoleRoutes, type ConsoleOptions } from './console.js';
 import { ProjectCache } from './project-cache.js';
 import { answerClientError, errorBody, installErrorHandling } from './errors.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -35,6 +36,7 @@ import { inboundEventRoutes } from './routes/inbound-events.js';
 import { inboundStreamRoutes } from './routes/inbound-stream.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { portalSessionRoutes } from './routes/portal-sessions.js';
 import { projectRoutes } from './routes/projects.js';
 import { prometheusRoutes } from './routes/prometheus.js';
 
@@ -52,6 +54,8 @@ export interface AppDeps {
   requestTimeoutMs: number;
   apiRateLimitPerMinute: number;
   allowPrivateNetworks: CidrList;
+  /** The private networks endpoints made or changed in a consumer portal session may reach. */
+  portalAllowPrivateNetworks: CidrList;
   /** Where inbound endpoints may forward to (DESIGN.md §7). */
   forwardAllowNetworks: CidrList;
   /** Proxies whose X-Forwarded-For is believed at ingest. */
@@ -79,6 +83,8 @@ export interface AppDeps {
   metricsRoute: { auth: 'none' | 'admin' } | null;
   /** Null when tracing is off. */
   tracing: Tracing | null;
+  /** The web console and portal pages (api/console.ts); null or unset: not served. */
+  console?: ConsoleOptions | null;
 }
 
 export type App = FastifyInstance;
@@ -89,6 +95,8 @@ export interface RouteInfo {
   url: string;
   /** Needs no API key. */
   public: boolean;
+  /** A consumer portal token may call it (api/portal-scope.ts). */
+  portal: boolean;
   websocket: boolean;
 }
 
@@ -169,7 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: r.url, public: r.config?.public === true, websocket: r.websocket === true });
+      routes.push({ method, url: r.url, public: r.config?.public === true, portal: r.config?.portal === true, websocket: r.websocket === true });
     }
   });
 
@@ -253,10 +261,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(inboundEventRoutes, { deps, projectCache });
       await v1.register(inboundStreamRoutes, { deps, projectCache });
       await v1.register(exportRoutes, { deps, projectCache });
+      await v1.register(portalSessionRoutes, { deps, projectCache });
     },
     { prefix: '/v1' },
   );
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  if (deps.console) await app.register(consoleRoutes, { ...deps.console, projectCache });
   return app;
 }
 
