@@ -1,0 +1,59 @@
+import { useState } from 'preact/hooks';
+import type { ApiFailure } from '../api';
+import { isPortalPath, type Credential } from '../session';
+import { Command, ErrorNote } from '../ui';
+
+/** Sign-in with an API key. The key stays in this tab's session storage, never in a URL. */
+export function SignInView({ onSignIn, initialError }: { onSignIn: (c: Credential) => Promise<ApiFailure | undefined>; initialError?: ApiFailure }) {
+  const [key, setKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiFailure | undefined>(initialError);
+  if (isPortalPath()) {
+    return (
+      <main class="sign-in" id="main">
+        <h1>This portal link has expired</h1>
+        <ErrorNote error={error} />
+        <p>Portal links are good for a limited time. Ask the service that sent you here for a new one.</p>
+      </main>
+    );
+  }
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(await onSignIn({ kind: 'key', token: key.trim() }));
+    setBusy(false);
+  };
+  return (
+    <main class="sign-in" id="main">
+      <h1>Sign in to Hookbridge</h1>
+      <p class="muted">Your endpoints, deliveries and inbound webhooks, on this server's API.</p>
+      <form onSubmit={submit}>
+        <label for="api-key">API key</label>
+        <input
+          id="api-key"
+          name="api-key"
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          required
+          aria-describedby="api-key-hint"
+          value={key}
+          onInput={(e) => setKey((e.target as HTMLInputElement).value)}
+          placeholder="hb_live_…"
+        />
+        <span class="hint" id="api-key-hint">
+          Kept in this browser tab only (session storage) and sent as a bearer token to the API.
+        </span>
+        <button type="submit" disabled={busy || key.trim() === ''}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        <ErrorNote error={error} />
+      </form>
+      <details>
+        <summary>Where do I find a key?</summary>
+        <p>The server prints the admin key when it first starts. To make a key for a project:</p>
+        <Command text="hookbridge keys create --label console" />
+      </details>
+    </main>
+  );
+}
