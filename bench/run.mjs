@@ -16,7 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HELP = `Usage: npm run bench -- [options]
 
 Options:
-  --workloads LIST     comma-separated, of W1,W1-pg,W2,W3,W4,W5,W6 (default: all; W2–W4 compare with W1)
+  --workloads LIST     comma-separated, of W1,W1-pg,W2,W3,W4,W5,W6,W7 (default: all; W2–W4 compare with W1;
+                       W7, the console's first load, needs chromium)
   --store S            sqlite | postgres: the store of W1–W6 (default sqlite; W1-pg is always PostgreSQL)
   --messages N         messages of each throughput run (default 20000)
   --latency-seconds N  length of each fixed-rate latency run (default 10)

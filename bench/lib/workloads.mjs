@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import { spawnChild } from './rpc.mjs';
 import { API_KEY, api, cpuMs, createEndpoints, startHookbridge } from './hookbridge.mjs';
 import { seedBacklog } from './seed.mjs';
+import { W7 } from './console-load.mjs';
 import { CLIENTS, assertAccepted, latency, throughput, warmUp } from './measure.mjs';
 import { payloadOf, perSecond, round } from './stats.mjs';
 
@@ -190,4 +191,4 @@ export async function W6(ctx) {
   });
 }
 
-export const WORKLOADS = { W1, 'W1-pg': W1pg, W2, W3, W4, W5, W6 };
+export const WORKLOADS = { W1, 'W1-pg': W1pg, W2, W3, W4, W5, W6, W7 };

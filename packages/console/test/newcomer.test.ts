@@ -1,0 +1,87 @@
+/**
+ * A newcomer's first minutes: sign in with the admin key the server printed, create an endpoint
+ * to a loopback receiver, send a test event, see it arrive (signed with the secret shown once),
+ * open the delivery's attempts and replay it.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, collectPageErrors, launchBrowser, nav, newContext, screenshots, signIn, startHookbridge, startReceiver, type Hookbridge, type Receiver } from './harness';
+
+describe.skipIf(!CHROMIUM)('newcomer path', () => {
+  let hb: Hookbridge;
+  let receiver: Receiver;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  const shot = screenshots('newcomer');
+
+  beforeAll(async () => {
+    [hb, receiver, browser] = await Promise.all([startHookbridge(), startReceiver(), launchBrowser()]);
+    context = await newContext(browser);
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await receiver?.close();
+    await hb?.stop();
+  });
+
+  it('signs in, creates an endpoint, sends a test event, sees it delivered, replays it', async () => {
+    await page.goto(`${hb.url}/`);
+    await page.getByLabel('API key').waitFor();
+    await shot(page, 'sign-in');
+    await signIn(page, hb.url, hb.adminKey);
+    // The key lives in session storage, never in the URL.
+    expect(page.url()).not.toContain(hb.adminKey);
+    await shot(page, 'dashboard-empty');
+
+    await nav(page, 'Endpoints');
+    await page.getByRole('link', { name: 'New endpoint' }).or(page.getByRole('button', { name: 'New endpoint' })).first().click();
+    await page.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await page.getByLabel('Event types').fill('order.paid');
+    await page.getByLabel('Description').fill('my first endpoint');
+    await shot(page, 'endpoint-form');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+
+    // The detail page shows the signing secret once.
+    const secret = (await page.getByTestId('secret-value').textContent())!.trim();
+    expect(secret).toMatch(/^whsec_/);
+    await shot(page, 'endpoint-created-secret');
+
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    const [request] = await receiver.waitForRequests(1);
+    // The receiver can verify it with the secret it was shown, by the Standard Webhooks library.
+    const verified = new Webhook(secret).verify(request.body, request.headers as Record<string, string>) as { test?: boolean };
+    expect(verified).toBeTypeOf('object');
+    expect(request.headers['webhook-id']).toMatch(/^msg_/);
+    await shot(page, 'test-event-sent');
+
+    await page.getByRole('link', { name: 'View deliveries' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'order.paid' });
+    await row.getByText('succeeded').waitFor();
+    await shot(page, 'deliveries');
+    await row.getByRole('link', { name: 'order.paid' }).click();
+
+    await page.getByRole('heading', { name: /Delivery dlv_/ }).waitFor();
+    await page.getByRole('heading', { name: 'Payload' }).waitFor();
+    const attempts = page.getByRole('list', { name: 'Attempts' });
+    await expect.poll(() => attempts.getByRole('listitem').count()).toBe(1);
+    await expect(attempts.getByRole('listitem').first().textContent()).resolves.toMatch(/HTTP 200[\s\S]*\d+ ms/);
+    await shot(page, 'delivery-attempts');
+
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await receiver.waitForRequests(2);
+    // A replay is the same message again: same webhook-id, a second attempt in the timeline.
+    expect(receiver.requests[1].headers['webhook-id']).toBe(request.headers['webhook-id']);
+    await expect.poll(() => attempts.getByRole('listitem').count(), { timeout: 15_000 }).toBe(2);
+    await page.locator('.facts').getByText('succeeded').waitFor();
+    await expect(page.locator('.facts').textContent()).resolves.toMatch(/Replays\s*1/);
+    await page.getByRole('heading', { name: 'Attempts' }).scrollIntoViewIfNeeded();
+    await shot(page, 'replayed');
+    expect(errors).toEqual([]);
+  });
+});
