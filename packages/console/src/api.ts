@@ -3,6 +3,10 @@
  * session as a bearer token. Errors arrive as ApiFailure carrying the API's error code.
  */
 import { loadCredential } from './session';
+import type { Page, QueryParams } from './types';
+
+/** A page of a list route: `{data, has_more, next_cursor}` (docs/api.md, Pagination). */
+export type { Page };
 
 export interface ErrorDetail {
   field?: string;
@@ -27,7 +31,7 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = QueryParams;
 
 export function withQuery(path: string, query?: Query): string {
   if (!query) return path;
@@ -69,10 +73,3 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
   del: (path: string) => request<void>('DELETE', path),
 };
-
-/** A page of a list route: `{data, next_cursor}` (docs/api.md, Pagination). */
-export interface Page<T> {
-  data: T[];
-  has_more: boolean;
-  next_cursor: string | null;
-}

@@ -224,8 +224,36 @@ export function Confirm(props: { open: boolean; title: string; children?: Compon
   );
 }
 
+/** What ListTable needs of a cursor-paged list (views/paged-list.ts, views/polled-list.ts). */
+export interface ListPages<T> {
+  /** Undefined until the first page arrives. */
+  items: T[] | undefined;
+  loading: boolean;
+  hasMore: boolean;
+  loadMore: () => void;
+  moreBusy: boolean;
+}
+
+/**
+ * A cursor-paged list as a table: "Loading…" until the first page arrives (nothing if that failed:
+ * the view shows the error), `empty` when there are no rows, else the table that `children` makes
+ * of the rows, in its scrolling wrapper, then `note` and "Load more".
+ */
+export function ListTable<T>({ list, empty, note, children }: { list: ListPages<T>; empty?: ComponentChildren; note?: ComponentChildren; children: (items: T[]) => ComponentChildren }) {
+  const { items } = list;
+  if (items === undefined) return list.loading ? <Loading /> : null;
+  if (items.length === 0) return <>{empty}</>;
+  return (
+    <>
+      <div class="table-wrap">{children(items)}</div>
+      {note}
+      <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.moreBusy} />
+    </>
+  );
+}
+
 /** "Load more" under a cursor-paged list. */
-export function More({ hasMore, onMore, busy }: { hasMore: boolean; onMore: () => void; busy?: boolean }) {
+function More({ hasMore, onMore, busy }: { hasMore: boolean; onMore: () => void; busy?: boolean }) {
   if (!hasMore) return null;
   return (
     <div class="more">

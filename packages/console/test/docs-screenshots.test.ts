@@ -6,42 +6,36 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, collectPageErrors, expectStatus, launchBrowser, nav, newContext, REPO, screenshots, signIn, sleep, startHookbridge, startReceiver, waitUntil, type Hookbridge, type Receiver } from './harness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, expectStatus, nav, REPO, signIn, sleep, useBrowserTest, waitUntil, type BrowserTest } from './harness';
 
 const UPDATE_DOCS = process.env.HOOKBRIDGE_UPDATE_DOCS_SCREENSHOTS === '1';
 const DOCS = path.join(REPO, 'docs/screenshots');
 
 describe.skipIf(!CHROMIUM)('screenshots for the docs', () => {
-  let hb: Hookbridge;
-  let healthy: Receiver;
-  let flaky: Receiver;
-  let down: Receiver;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
   let flakyDelivery = '';
-  const shot = screenshots('docs');
+  let flakyCalls = 0;
+  const t = useBrowserTest('docs', {
+    receivers: [
+      undefined, // healthy
+      undefined, // down
+      // flaky: answers 503, then 500, then takes it: a timeline with all three outcomes.
+      (_req, res) => {
+        flakyCalls++;
+        if (flakyCalls === 1) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"maintenance, back in a moment"}');
+        else if (flakyCalls === 2) res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream timeout talking to the billing service');
+        else return false;
+        return true;
+      },
+    ],
+    setup: traffic,
+    timeoutMs: UPDATE_DOCS ? 360_000 : 60_000,
+  });
 
-  beforeAll(async () => {
-    let flakyCalls = 0;
-    [hb, healthy, down, browser] = await Promise.all([startHookbridge(), startReceiver(), startReceiver(), launchBrowser()]);
-    // Answers 503, then 500, then takes it: a timeline with all three outcomes.
-    flaky = await startReceiver((_req, res) => {
-      flakyCalls++;
-      if (flakyCalls === 1) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"maintenance, back in a moment"}');
-      else if (flakyCalls === 2) res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream timeout talking to the billing service');
-      else return false;
-      return true;
-    });
+  /** The traffic the pictures show, sent through the API before the test. */
+  async function traffic({ hb, receivers: [healthy, down, flaky] }: BrowserTest): Promise<void> {
     down.answer.status = 500;
     down.answer.body = 'internal error';
-    context = await newContext(browser);
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-
     const make = async (url: string, fields: Record<string, unknown>) => expectStatus(await hb.api('POST', '/endpoints', { url, ...fields }), 201, 'endpoint').id as string;
     const shop = await make(`${healthy.url}/shop`, { event_types: ['order.paid', 'order.shipped', 'invoice.created'], description: 'shop backend', consumer_id: 'acme' });
     await make(`${healthy.url}/crm`, { event_types: ['customer.created', 'order.paid'], description: 'CRM sync', consumer_id: 'globex' });
@@ -71,15 +65,10 @@ describe.skipIf(!CHROMIUM)('screenshots for the docs', () => {
       'the flaky delivery to succeed on its third attempt',
     );
     await waitUntil(async () => (await hb.api('GET', '/deliveries?status=pending_retry')).body.data.length === 0, 20_000, 'the retries to end');
-  }, UPDATE_DOCS ? 360_000 : 60_000);
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await Promise.all([healthy?.close(), flaky?.close(), down?.close()]);
-    await hb?.stop();
-  });
+  }
 
   it('takes the dashboard and an attempt timeline at 1280x800', async () => {
+    const { hb, page, errors, shot } = t;
     await signIn(page, hb.url, hb.adminKey);
     await nav(page, 'Dashboard');
     await page.getByRole('heading', { name: 'Volume' }).waitFor();

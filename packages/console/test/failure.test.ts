@@ -4,49 +4,16 @@
  * failed deliveries are found by the status filter and replayed in bulk after a confirmation that
  * counts them, and they succeed.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHROMIUM,
-  collectPageErrors,
-  expectStatus,
-  launchBrowser,
-  nav,
-  newContext,
-  screenshots,
-  signIn,
-  startHookbridge,
-  startReceiver,
-  waitUntil,
-  type Hookbridge,
-  type Receiver,
-} from './harness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, expectStatus, nav, signIn, startReceiver, useBrowserTest, waitUntil } from './harness';
 
 const FAILURES = 3;
 
 describe.skipIf(!CHROMIUM)('failure path', () => {
-  let hb: Hookbridge;
-  let receiver: Receiver;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-  const shot = screenshots('failure');
-
-  beforeAll(async () => {
-    [hb, receiver, browser] = await Promise.all([startHookbridge(), startReceiver(), launchBrowser()]);
-    context = await newContext(browser);
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-  });
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await receiver?.close();
-    await hb?.stop();
-  });
+  const t = useBrowserTest('failure');
 
   it('shows the 500s in the timeline, then replays the failed deliveries in bulk once fixed', async () => {
+    const { hb, receiver, page, errors, shot } = t;
     receiver.answer.status = 500;
     receiver.answer.body = 'database is down: orders service unavailable';
     // One retry a second after the first attempt, then failed for good.

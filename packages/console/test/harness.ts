@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export const CONSOLE_PACKAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = path.resolve(CONSOLE_PACKAGE, '../..');
@@ -235,4 +235,110 @@ export async function signIn(page: Page, baseUrl: string, key: string): Promise<
 /** Follows a link of the main navigation. */
 export async function nav(page: Page, name: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+}
+
+// --- one browser test file's set-up ------------------------------------------------------------------
+
+export type ReceiverHandler = NonNullable<Parameters<typeof startReceiver>[0]>;
+
+export interface BrowserTestOptions {
+  /** The loopback receivers to start beside the server (default 1); a function is that receiver's handler (startReceiver). */
+  receivers?: number | Array<ReceiverHandler | undefined>;
+  /** Permissions granted to the page's context on the server's origin (e.g. the clipboard). */
+  permissions?: string[];
+  /** More set-up once the server, receivers and page are up (API calls, more servers to close by `onClose`). */
+  setup?: (t: BrowserTest) => Promise<void>;
+  /** beforeAll's timeout, for a long `setup` (default: vitest.config's hookTimeout). */
+  timeoutMs?: number;
+}
+
+export interface BrowserTest {
+  readonly hb: Hookbridge;
+  readonly receivers: Receiver[];
+  /** The first of `receivers`. */
+  readonly receiver: Receiver;
+  readonly browser: Browser;
+  /** The context of `page`. */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** What `page` logged or threw (collectPageErrors). */
+  readonly errors: string[];
+  /** Numbered screenshots in test-results/screenshots/<name>/. */
+  readonly shot: (page: Page, step: string) => Promise<string>;
+  /** Another browser context (a second user), closed with the page's, before the browser. */
+  newContext(opts?: BrowserContextOptions): Promise<BrowserContext>;
+  /** Closed in afterAll once the browser is, with the receivers, before the server stops. */
+  onClose(close: () => Promise<void>): void;
+}
+
+/**
+ * A browser test file's beforeAll and afterAll: a hookbridge server, receivers, chromium, one
+ * context and page whose errors are collected; all closed after. Call it in the describe; read
+ * its fields inside the tests (they throw before beforeAll has run).
+ */
+export function useBrowserTest(name: string, opts: BrowserTestOptions = {}): BrowserTest {
+  let hb: Hookbridge | undefined;
+  let receivers: Receiver[] = [];
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let errors: string[] = [];
+  const contexts: BrowserContext[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${name}: ${what} is not started (beforeAll has not run, or failed)`);
+    return value;
+  };
+  const handlers = typeof opts.receivers === 'number' ? Array.from({ length: opts.receivers }, () => undefined) : (opts.receivers ?? [undefined]);
+
+  const t: BrowserTest = {
+    get hb() {
+      return ready(hb, 'the server');
+    },
+    get receivers() {
+      return receivers;
+    },
+    get receiver() {
+      return ready(receivers[0], 'the receiver');
+    },
+    get browser() {
+      return ready(browser, 'the browser');
+    },
+    get context() {
+      return ready(contexts[0], 'the context');
+    },
+    get page() {
+      return ready(page, 'the page');
+    },
+    get errors() {
+      return errors;
+    },
+    shot: screenshots(name),
+    async newContext(contextOpts) {
+      const context = await newContext(t.browser, contextOpts);
+      contexts.push(context);
+      return context;
+    },
+    onClose(close) {
+      closers.push(close);
+    },
+  };
+
+  beforeAll(async () => {
+    const started = Promise.all(handlers.map((h) => startReceiver(h)));
+    [hb, receivers, browser] = await Promise.all([startHookbridge(), started, launchBrowser()]);
+    const context = await t.newContext();
+    if (opts.permissions) await context.grantPermissions(opts.permissions, { origin: hb.url });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await opts.setup?.(t);
+  }, opts.timeoutMs);
+
+  afterAll(async () => {
+    for (const context of contexts.reverse()) await context.close();
+    await browser?.close();
+    await Promise.all([...receivers.map((r) => r.close()), ...closers.map((close) => close())]);
+    await hb?.stop();
+  });
+
+  return t;
 }

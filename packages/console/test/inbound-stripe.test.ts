@@ -4,39 +4,19 @@
  * shows up among the events and is forwarded; an unsigned post shows up among the rejections
  * with its reason code.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, collectPageErrors, launchBrowser, nav, newContext, screenshots, signIn, startHookbridge, startReceiver, type Hookbridge, type Receiver } from './harness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, nav, signIn, useBrowserTest } from './harness';
 
 const STRIPE_SECRET = 'whsec_browser_test_0123456789abcdef';
 const stripe = new Stripe('sk_test_unused');
 
 describe.skipIf(!CHROMIUM)('inbound endpoint from the Stripe preset', () => {
-  let hb: Hookbridge;
-  let service: Receiver;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-  const shot = screenshots('inbound-stripe');
-
-  beforeAll(async () => {
-    [hb, service, browser] = await Promise.all([startHookbridge(), startReceiver(), launchBrowser()]);
-    context = await newContext(browser);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hb.url });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-  });
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await service?.close();
-    await hb?.stop();
-  });
+  const t = useBrowserTest('inbound-stripe', { permissions: ['clipboard-read', 'clipboard-write'] });
 
   it('creates it, takes a signed event, lists an unsigned one as rejected', async () => {
+    const { hb, receiver: service, page, errors, shot } = t;
     await signIn(page, hb.url, hb.adminKey);
     await nav(page, 'Inbound');
     await shot(page, 'inbound-empty');

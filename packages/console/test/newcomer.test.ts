@@ -3,34 +3,15 @@
  * to a loopback receiver, send a test event, see it arrive (signed with the secret shown once),
  * open the delivery's attempts and replay it.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, collectPageErrors, launchBrowser, nav, newContext, screenshots, signIn, startHookbridge, startReceiver, type Hookbridge, type Receiver } from './harness';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, nav, signIn, useBrowserTest } from './harness';
 
 describe.skipIf(!CHROMIUM)('newcomer path', () => {
-  let hb: Hookbridge;
-  let receiver: Receiver;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let errors: string[];
-  const shot = screenshots('newcomer');
-
-  beforeAll(async () => {
-    [hb, receiver, browser] = await Promise.all([startHookbridge(), startReceiver(), launchBrowser()]);
-    context = await newContext(browser);
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-  });
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await receiver?.close();
-    await hb?.stop();
-  });
+  const t = useBrowserTest('newcomer');
 
   it('signs in, creates an endpoint, sends a test event, sees it delivered, replays it', async () => {
+    const { hb, receiver, page, errors, shot } = t;
     await page.goto(`${hb.url}/`);
     await page.getByLabel('API key').waitFor();
     await shot(page, 'sign-in');

@@ -6,23 +6,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CHROMIUM,
-  collectPageErrors,
-  expectStatus,
-  launchBrowser,
-  nav,
-  newContext,
-  screenshots,
-  signIn,
-  startHookbridge,
-  startReceiver,
-  waitUntil,
-  type Hookbridge,
-  type Receiver,
-} from './harness';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, collectPageErrors, expectStatus, nav, signIn, useBrowserTest, waitUntil, type BrowserTest } from './harness';
 
 const BRAND = 'Acme Webhooks';
 
@@ -39,27 +25,21 @@ async function startEmbedder(src: () => string): Promise<{ origin: string; close
 }
 
 describe.skipIf(!CHROMIUM)('consumer portal', () => {
-  let hb: Hookbridge;
-  let receiverA: Receiver;
-  let receiverB: Receiver;
-  let browser: Browser;
-  let admin: BrowserContext;
   let consumer: BrowserContext;
-  let page: Page;
   let portal: Page;
-  let errors: string[];
   let portalUrl = '';
   let allowed: Awaited<ReturnType<typeof startEmbedder>>;
   let stranger: Awaited<ReturnType<typeof startEmbedder>>;
   const ids = { a: '', b: '', project: '' };
-  const shot = screenshots('portal');
+  // The page (the admin's) signs in; `portal`, in a context of its own, is consumer A's.
+  const t = useBrowserTest('portal', { receivers: 2, setup: twoConsumers });
+  const shot = t.shot;
 
-  beforeAll(async () => {
-    [hb, receiverA, receiverB, browser] = await Promise.all([startHookbridge(), startReceiver(), startReceiver(), launchBrowser()]);
+  /** Consumers A and B with an endpoint and a delivery each; two embedding pages; the project branded. */
+  async function twoConsumers({ hb, receivers: [receiverA, receiverB], onClose }: BrowserTest): Promise<void> {
     [allowed, stranger] = await Promise.all([startEmbedder(() => portalUrl), startEmbedder(() => portalUrl)]);
-    admin = await newContext(browser);
-    page = await admin.newPage();
-    errors = collectPageErrors(page);
+    onClose(allowed.close);
+    onClose(stranger.close);
     ids.a = expectStatus(await hb.api('POST', '/endpoints', { url: `${receiverA.url}/a-orders`, consumer_id: 'consumer-a', event_types: ['order.paid'] }), 201, 'A endpoint').id;
     ids.b = expectStatus(await hb.api('POST', '/endpoints', { url: `${receiverB.url}/b-orders`, consumer_id: 'consumer-b', event_types: ['order.paid'] }), 201, 'B endpoint').id;
     // One message to all endpoints: a delivery each.
@@ -71,16 +51,10 @@ describe.skipIf(!CHROMIUM)('consumer portal', () => {
       200,
       'brand the project',
     );
-  });
-  afterAll(async () => {
-    await consumer?.close();
-    await admin?.close();
-    await browser?.close();
-    await Promise.all([receiverA?.close(), receiverB?.close(), allowed?.close(), stranger?.close()]);
-    await hb?.stop();
-  });
+  }
 
   it('makes a portal link in the Portal view', async () => {
+    const { hb, page, errors } = t;
     await signIn(page, hb.url, hb.adminKey);
     await nav(page, 'Portal');
     await page.getByLabel('Consumer ID').fill('consumer-a');
@@ -94,7 +68,8 @@ describe.skipIf(!CHROMIUM)('consumer portal', () => {
   });
 
   it("shows consumer A only A's endpoints and deliveries, under the project's brand", async () => {
-    consumer = await newContext(browser);
+    const [receiverA, receiverB] = t.receivers;
+    consumer = await t.newContext();
     portal = await consumer.newPage();
     const portalErrors = collectPageErrors(portal);
     await portal.goto(portalUrl);
@@ -119,6 +94,7 @@ describe.skipIf(!CHROMIUM)('consumer portal', () => {
   });
 
   it("lets A create, pause and rotate A's endpoint; the API refuses B's to A's token", async () => {
+    const { hb, receivers: [receiverA] } = t;
     await nav(portal, 'Endpoints');
     await portal.getByRole('link', { name: 'New endpoint' }).or(portal.getByRole('button', { name: 'New endpoint' })).first().click();
     // The consumer is the session's: the form does not ask for one.

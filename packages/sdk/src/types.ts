@@ -197,6 +197,14 @@ export interface ProjectSettings {
   payload_retention_days?: number | null;
   /** Days (at least 1) before finished messages are deleted with their deliveries and attempts. */
   record_retention_days?: number | null;
+  /** The name the consumer portal shows (1–100 characters); null = the project name. */
+  portal_brand_name?: string | null;
+  /** The portal's accent colour, `#rrggbb`. */
+  portal_brand_color?: string | null;
+  /** An `https://` URL of a logo the portal shows. */
+  portal_logo_url?: string | null;
+  /** Up to 20 origins (`https://app.example.com`) that may embed the portal in an iframe; null = none but the server itself. */
+  portal_frame_ancestors?: string[] | null;
 }
 export interface Project {
   id: string;
@@ -208,6 +216,10 @@ export interface Project {
   disable_min_failures: number | null;
   payload_retention_days: number | null;
   record_retention_days: number | null;
+  portal_brand_name: string | null;
+  portal_brand_color: string | null;
+  portal_logo_url: string | null;
+  portal_frame_ancestors: string[] | null;
   created_at: string;
 }
 export type ProjectCreate = ProjectSettings & { name: string };

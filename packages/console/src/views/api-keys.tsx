@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { useSession } from '../session-context';
 import type { ApiKey } from '../types';
-import { Command, Confirm, ErrorNote, Loading, More, PageHeader, SecretOnce, Time, useAction } from '../ui';
+import { Command, Confirm, ErrorNote, ListTable, PageHeader, SecretOnce, Time, useAction } from '../ui';
 import { curl } from './curl';
 import { usePagedList } from './paged-list';
 
@@ -51,10 +51,8 @@ export function KeysPanel({ listPath, createPath, idPrefix = 'key' }: { listPath
     <>
       <CreateKeyForm createPath={createPath} idPrefix={idPrefix} onCreated={list.reload} />
       <ErrorNote error={list.error} />
-      {list.loading && !list.items && <Loading />}
-      {list.items && list.items.length === 0 && <p class="muted">This project has no keys yet.</p>}
-      {list.items && list.items.length > 0 && (
-        <div class="table-wrap">
+      <ListTable list={list} empty={<p class="muted">This project has no keys yet.</p>}>
+        {(items) => (
           <table>
             <caption class="visually-hidden">API keys</caption>
             <thead>
@@ -75,7 +73,7 @@ export function KeysPanel({ listPath, createPath, idPrefix = 'key' }: { listPath
               </tr>
             </thead>
             <tbody>
-              {list.items.map((k) => (
+              {items.map((k) => (
                 <tr key={k.id} class={k.revoked_at ? 'revoked' : undefined}>
                   <td>
                     <code class="nowrap">{k.prefix}…</code>
@@ -112,9 +110,8 @@ export function KeysPanel({ listPath, createPath, idPrefix = 'key' }: { listPath
               ))}
             </tbody>
           </table>
-        </div>
-      )}
-      <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.moreBusy} />
+        )}
+      </ListTable>
       <Confirm
         open={revoking !== undefined}
         title="Revoke this API key?"

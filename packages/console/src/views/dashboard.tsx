@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Page } from '../api';
 import { Chart } from '../chart';
 import { href, navigate } from '../router';
-import type { Backlog, Endpoint, EndpointStats, Message, MetricsSummary, MetricsWindow, Timeseries } from '../types';
+import type { Backlog, Endpoint, EndpointStats, Message, Metrics, MetricsTimeseries, MetricsWindow } from '../types';
 import { Badge, Command, Empty, ErrorNote, Loading, PageHeader, useLoad } from '../ui';
 import { curl } from './curl';
 import { millis, percent, rateTone, readWindow, WINDOWS } from './metrics-format';
@@ -17,8 +17,8 @@ const POLL_MS = 5000;
 const FAILING_ROWS = 5;
 
 interface DashboardData {
-  summary: MetricsSummary;
-  series: Timeseries;
+  summary: Metrics;
+  series: MetricsTimeseries;
   backlog: Backlog;
   endpoints: EndpointStats[];
   at: number;
@@ -26,8 +26,8 @@ interface DashboardData {
 
 async function loadDashboard(window: MetricsWindow): Promise<DashboardData> {
   const [summary, series, backlog, endpoints] = await Promise.all([
-    api.get<MetricsSummary>('/metrics', { window }),
-    api.get<Timeseries>('/metrics/timeseries', { window }),
+    api.get<Metrics>('/metrics', { window }),
+    api.get<MetricsTimeseries>('/metrics/timeseries', { window }),
     api.get<Backlog>('/metrics/backlog'),
     api.get<{ data: EndpointStats[] }>('/metrics/endpoints', { window, limit: FAILING_ROWS }),
   ]);
@@ -119,7 +119,7 @@ function BacklogCards({ backlog: b }: { backlog: Backlog }) {
 
 const PER: Record<number, string> = { 60: 'per minute', 3600: 'per hour', 21600: 'per 6 hours', 86400: 'per day' };
 
-function Charts({ series, long }: { series: Timeseries; long: string }) {
+function Charts({ series, long }: { series: MetricsTimeseries; long: string }) {
   const chart = useMemo(() => {
     const times = series.data.map((b) => Date.parse(b.timestamp));
     const sum = (k: 'succeeded' | 'failed' | 'retrying' | 'total') => series.data.reduce((a, b) => a + b[k], 0);

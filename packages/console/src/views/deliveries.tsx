@@ -7,7 +7,7 @@ import { api, type Page } from '../api';
 import { href, navigate } from '../router';
 import { canWrite, useSession } from '../session-context';
 import type { Delivery, DeliveryStatus, Endpoint, InboundEndpoint } from '../types';
-import { Badge, Command, Empty, ErrorNote, Loading, More, PageHeader, Time, useLoad } from '../ui';
+import { Badge, Command, Empty, ErrorNote, ListTable, PageHeader, Time, useLoad } from '../ui';
 import { curl } from './curl';
 import { usePolledList } from './polled-list';
 import { BulkReplay } from './bulk-replay';
@@ -53,9 +53,8 @@ export function DeliveriesView({ query }: { params: Record<string, string>; quer
   const [poll, setPoll] = useState(false);
   const list = usePolledList<Delivery>((cursor) => api.get<Page<Delivery>>('/deliveries', { ...filters, limit: PAGE, cursor }), [key], poll ? 5000 : undefined);
   const endpoints = useLoad(() => loadEndpointNames(portal), [portal]);
-  const rows = list.rows;
   // An empty list refreshes too: a newcomer who just ran the command below sees the delivery arrive.
-  const moving = rows.some((r) => MOVING.has(r.status)) || (list.loaded && rows.length === 0);
+  const moving = list.items !== undefined && (list.items.length === 0 || list.items.some((r) => MOVING.has(r.status)));
   useEffect(() => setPoll(moving), [moving]);
 
   const setFilter = (name: keyof Filters, value: string | undefined) => navigate('/deliveries', { ...filters, [name]: value || undefined }, true);
@@ -69,68 +68,66 @@ export function DeliveriesView({ query }: { params: Record<string, string>; quer
       </PageHeader>
       <FilterBar filters={filters} portal={portal} names={names} setFilter={setFilter} />
       <ErrorNote error={list.error} />
-      {list.loading ? (
-        <Loading />
-      ) : rows.length === 0 && list.loaded ? (
-        filtered ? (
-          <Empty title="No deliveries match this filter">
-            <p>
-              Nothing matches these filters. <a href={href('/deliveries')}>Show all deliveries</a>.
-            </p>
-          </Empty>
-        ) : (
-          <NoDeliveries portal={portal} firstEndpoint={[...names.keys()].find((id) => id.startsWith('ep_'))} />
-        )
-      ) : (
-        <>
-          <div class="table-wrap">
-            <table class="deliveries" aria-label="Deliveries">
-              <thead>
-                <tr>
-                  <th scope="col">Status</th>
-                  <th scope="col">Event type</th>
-                  <th scope="col" class="optional">
-                    Endpoint
-                  </th>
-                  <th scope="col" class="optional">
-                    Attempts
-                  </th>
-                  <th scope="col">Last code</th>
-                  <th scope="col" class="optional">
-                    Last attempt
-                  </th>
-                  <th scope="col">Created</th>
+      <ListTable
+        list={list}
+        empty={
+          filtered ? (
+            <Empty title="No deliveries match this filter">
+              <p>
+                Nothing matches these filters. <a href={href('/deliveries')}>Show all deliveries</a>.
+              </p>
+            </Empty>
+          ) : (
+            <NoDeliveries portal={portal} firstEndpoint={[...names.keys()].find((id) => id.startsWith('ep_'))} />
+          )
+        }
+        note={poll && <p class="hint refreshing">Refreshing every 5 s while deliveries are on their way.</p>}
+      >
+        {(items) => (
+          <table class="deliveries" aria-label="Deliveries">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">Event type</th>
+                <th scope="col" class="optional">
+                  Endpoint
+                </th>
+                <th scope="col" class="optional">
+                  Attempts
+                </th>
+                <th scope="col">Last code</th>
+                <th scope="col" class="optional">
+                  Last attempt
+                </th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <Badge value={d.status} />
+                  </td>
+                  <td>
+                    <a href={href(`/deliveries/${encodeURIComponent(d.id)}`)}>{d.event_type || d.id}</a>
+                  </td>
+                  <td class="optional endpoint">
+                    <EndpointLink id={d.endpoint_id} name={names.get(d.endpoint_id)} />
+                  </td>
+                  <td class="optional num">{d.attempt_count}</td>
+                  <td class="num">{d.last_status_code ?? <span class="muted">—</span>}</td>
+                  <td class="optional">
+                    <Time iso={d.last_attempt_at} />
+                  </td>
+                  <td>
+                    <Time iso={d.created_at} />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.map((d) => (
-                  <tr key={d.id}>
-                    <td>
-                      <Badge value={d.status} />
-                    </td>
-                    <td>
-                      <a href={href(`/deliveries/${encodeURIComponent(d.id)}`)}>{d.event_type || d.id}</a>
-                    </td>
-                    <td class="optional endpoint">
-                      <EndpointLink id={d.endpoint_id} name={names.get(d.endpoint_id)} />
-                    </td>
-                    <td class="optional num">{d.attempt_count}</td>
-                    <td class="num">{d.last_status_code ?? <span class="muted">—</span>}</td>
-                    <td class="optional">
-                      <Time iso={d.last_attempt_at} />
-                    </td>
-                    <td>
-                      <Time iso={d.created_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {poll && rows.length > 0 && <p class="hint refreshing">Refreshing every 5 s while deliveries are on their way.</p>}
-          <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.loadingMore} />
-        </>
-      )}
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListTable>
     </section>
   );
 }

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { href, navigate } from '../router';
 import { canWrite, useSession } from '../session-context';
-import type { Endpoint, MessageAccepted, MetricsSummary, SecretRotation } from '../types';
+import type { Endpoint, MessageAccepted, Metrics, RotatedSecret } from '../types';
 import { Badge, Confirm, ErrorNote, Loading, PageHeader, SecretOnce, Time, useAction, useLoad } from '../ui';
 import { TypeList } from './endpoints';
 import { millis, percent, rateTone } from './metrics-format';
@@ -34,7 +34,7 @@ export function EndpointDetailView({ params }: { params: Record<string, string>;
   const portal = session.portal !== null;
   const [createdSecret] = useState(() => takeSecret(id));
   const endpoint = useLoad(() => api.get<Endpoint>(path), [id]);
-  const stats = useLoad(() => (portal ? Promise.resolve(null) : api.get<MetricsSummary>('/metrics', { window: '24h', endpoint_id: id })), [id, portal]);
+  const stats = useLoad(() => (portal ? Promise.resolve(null) : api.get<Metrics>('/metrics', { window: '24h', endpoint_id: id })), [id, portal]);
   const e = endpoint.data;
 
   return (
@@ -65,13 +65,13 @@ function Actions({ endpoint: e, writable, onChange }: { endpoint: Endpoint; writ
   const path = `/endpoints/${encodeURIComponent(e.id)}`;
   const [confirm, setConfirm] = useState<'rotate' | 'delete' | null>(null);
   const [grace, setGrace] = useState('86400');
-  const [rotated, setRotated] = useState<SecretRotation>();
+  const [rotated, setRotated] = useState<RotatedSecret>();
   const toggle = useAction(async () => {
     await api.post<Endpoint>(`${path}/${e.status === 'active' ? 'pause' : 'resume'}`);
     onChange();
   });
   const rotate = useAction(async () => {
-    setRotated(await api.post<SecretRotation>(`${path}/secret/rotate`, { grace_seconds: Number(grace) }));
+    setRotated(await api.post<RotatedSecret>(`${path}/secret/rotate`, { grace_seconds: Number(grace) }));
     setConfirm(null);
   });
   const remove = useAction(async () => {
@@ -185,7 +185,7 @@ function TestEvent({ endpoint: e }: { endpoint: Endpoint }) {
   );
 }
 
-function Recent({ stats: s }: { stats: MetricsSummary }) {
+function Recent({ stats: s }: { stats: Metrics }) {
   return (
     <section aria-labelledby="recent-title">
       <h2 id="recent-title">Last 24 hours</h2>

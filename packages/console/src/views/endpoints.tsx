@@ -8,7 +8,7 @@ import { api } from '../api';
 import { href, navigate } from '../router';
 import { canWrite, useSession } from '../session-context';
 import type { Endpoint, EndpointStats, EndpointStatus } from '../types';
-import { Badge, Command, Empty, ErrorNote, Loading, More, PageHeader, useLoad } from '../ui';
+import { Badge, Command, Empty, ErrorNote, ListTable, PageHeader, useLoad } from '../ui';
 import { curl } from './curl';
 import { percent, rateTone } from './metrics-format';
 import { usePagedList } from './paged-list';
@@ -72,66 +72,62 @@ export function EndpointsView({ query }: { params: Record<string, string>; query
         )}
       </form>
       <ErrorNote error={list.error} />
-      {list.loading && !list.items ? (
-        <Loading />
-      ) : list.items?.length === 0 ? (
-        filtered ? (
-          <Empty title="No endpoints match this filter">
-            <p>
-              <a href={href('/endpoints')}>Show all endpoints</a>
-            </p>
-          </Empty>
-        ) : (
-          <NoEndpoints portal={portal} writable={canWrite(session)} />
-        )
-      ) : (
-        list.items && (
-          <>
-            <div class="table-wrap">
-              <table aria-label="Endpoints">
-                <thead>
-                  <tr>
-                    <th scope="col">Status</th>
-                    <th scope="col">URL</th>
-                    {!portal && <th scope="col">Consumer</th>}
-                    <th scope="col" class="optional">
-                      Event types
-                    </th>
-                    {!portal && (
-                      <th scope="col" class="num">
-                        Success (24 h)
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.map((e) => (
-                    <tr key={e.id}>
-                      <td>
-                        <Badge value={e.status} />
-                      </td>
-                      <td class="url">
-                        <a href={href(`/endpoints/${encodeURIComponent(e.id)}`)}>{e.url}</a>
-                        {e.description && <span class="hint">{e.description}</span>}
-                      </td>
-                      {!portal && <td>{e.consumer_id ?? <span class="muted">—</span>}</td>}
-                      <td class="optional">
-                        <TypeList types={e.event_types} />
-                      </td>
-                      {!portal && (
-                        <td class="num">
-                          <Rate stats={rates.data?.get(e.id)} />
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.moreBusy} />
-          </>
-        )
-      )}
+      <ListTable
+        list={list}
+        empty={
+          filtered ? (
+            <Empty title="No endpoints match this filter">
+              <p>
+                <a href={href('/endpoints')}>Show all endpoints</a>
+              </p>
+            </Empty>
+          ) : (
+            <NoEndpoints portal={portal} writable={canWrite(session)} />
+          )
+        }
+      >
+        {(items) => (
+          <table aria-label="Endpoints">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">URL</th>
+                {!portal && <th scope="col">Consumer</th>}
+                <th scope="col" class="optional">
+                  Event types
+                </th>
+                {!portal && (
+                  <th scope="col" class="num">
+                    Success (24 h)
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <Badge value={e.status} />
+                  </td>
+                  <td class="url">
+                    <a href={href(`/endpoints/${encodeURIComponent(e.id)}`)}>{e.url}</a>
+                    {e.description && <span class="hint">{e.description}</span>}
+                  </td>
+                  {!portal && <td>{e.consumer_id ?? <span class="muted">—</span>}</td>}
+                  <td class="optional">
+                    <TypeList types={e.event_types} />
+                  </td>
+                  {!portal && (
+                    <td class="num">
+                      <Rate stats={rates.data?.get(e.id)} />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListTable>
     </section>
   );
 }

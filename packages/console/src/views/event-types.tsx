@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import type { EventType } from '../types';
-import { Command, Empty, ErrorNote, JsonBlock, Loading, More, PageHeader, Time, useAction } from '../ui';
+import { Command, Empty, ErrorNote, JsonBlock, ListTable, PageHeader, Time, useAction } from '../ui';
 import { curl } from './curl';
 import { usePagedList } from './paged-list';
 
@@ -15,7 +15,6 @@ export function EventTypesView(_props: { params: Record<string, string>; query: 
   const list = usePagedList<EventType>('/event-types');
   const [formOpen, setFormOpen] = useState(false);
   const [created, setCreated] = useState<string>();
-  const empty = list.items !== undefined && list.items.length === 0;
 
   return (
     <section>
@@ -46,17 +45,18 @@ export function EventTypesView(_props: { params: Record<string, string>; query: 
         />
       )}
       <ErrorNote error={list.error} />
-      {list.loading && !list.items && <Loading />}
-      {empty && (
-        <Empty title="No event types registered yet">
-          <p>Register one here with “New event type”, or from a terminal:</p>
-          <Command text={`hookbridge event-types create order.created --description "An order was placed" --schema-file order.schema.json`} />
-          <Command text={curl('POST', '/event-types', { name: 'order.created', description: 'An order was placed' })} />
-          <p class="muted">You can also just send messages: unregistered event types are accepted unless the project sets strict event types.</p>
-        </Empty>
-      )}
-      {list.items && list.items.length > 0 && (
-        <div class="table-wrap">
+      <ListTable
+        list={list}
+        empty={
+          <Empty title="No event types registered yet">
+            <p>Register one here with “New event type”, or from a terminal:</p>
+            <Command text={`hookbridge event-types create order.created --description "An order was placed" --schema-file order.schema.json`} />
+            <Command text={curl('POST', '/event-types', { name: 'order.created', description: 'An order was placed' })} />
+            <p class="muted">You can also just send messages: unregistered event types are accepted unless the project sets strict event types.</p>
+          </Empty>
+        }
+      >
+        {(items) => (
           <table>
             <caption class="visually-hidden">Registered event types</caption>
             <thead>
@@ -72,7 +72,7 @@ export function EventTypesView(_props: { params: Record<string, string>; query: 
               </tr>
             </thead>
             <tbody>
-              {list.items.map((et) => (
+              {items.map((et) => (
                 <tr key={et.name}>
                   <td>
                     <code>{et.name}</code>
@@ -95,9 +95,8 @@ export function EventTypesView(_props: { params: Record<string, string>; query: 
               ))}
             </tbody>
           </table>
-        </div>
-      )}
-      <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.moreBusy} />
+        )}
+      </ListTable>
     </section>
   );
 }

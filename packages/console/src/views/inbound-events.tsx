@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, type Page } from '../api';
 import { href } from '../router';
 import type { InboundEndpoint, InboundEvent, InboundRejection } from '../types';
-import { Badge, Command, ErrorNote, JsonBlock, Loading, More, Time, useAction, useLoad } from '../ui';
+import { Badge, Command, ErrorNote, JsonBlock, ListTable, Loading, Time, useAction, useLoad } from '../ui';
 import { curl } from './curl';
 import { usePolledList } from './polled-list';
 import './inbound.css';
@@ -38,71 +38,86 @@ export function InboundEvents({ endpoint: ep }: { endpoint: InboundEndpoint }) {
     await api.post(`/inbound-events/${enc(id)}/replay`);
     list.reload();
   });
-  const shown = list.rows.find((e) => e.id === selected);
+  const shown = list.items?.find((e) => e.id === selected);
   const signed = !['none', 'token', 'basic'].includes(String(ep.verification.type));
   return (
     <section aria-labelledby="events-h">
       <h2 id="events-h">Events</h2>
       <ErrorNote error={list.error} />
       <ErrorNote error={replay.error} />
-      {list.loading ? (
-        <Loading />
-      ) : list.rows.length === 0 ? (
-        <div class="empty">
-          <p>No events yet. Point the provider at the ingest URL, or send one yourself:</p>
-          <Command text={ingestCurl(ep)} />
-          {signed && <p class="hint">Without a valid {String(ep.verification.type)} signature it is refused, and shows up under Rejections below.</p>}
-        </div>
-      ) : (
-        <>
-          <div class="table-wrap">
-            <table aria-label="Inbound events">
-              <thead>
-                <tr>
-                  <th scope="col">Received</th>
-                  <th scope="col">Event type</th>
-                  <th scope="col" class="optional">
-                    Event
-                  </th>
-                  <th scope="col">{ep.mode === 'forward' ? 'Forwarding' : 'Status'}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((e) => (
-                  <tr key={e.id} class={e.id === selected ? 'selected' : undefined}>
-                    <td>
-                      <Time iso={e.created_at} />
-                    </td>
-                    <td>{e.event_type ? <code>{e.event_type}</code> : <span class="muted">—</span>}</td>
-                    <td class="optional">
-                      <code>{e.id}</code>
-                    </td>
-                    <td>
-                      <EventStatus event={e} />
-                    </td>
-                    <td class="actions">
-                      <button type="button" class="secondary small" aria-expanded={e.id === selected} aria-label={`View event ${e.id}`} onClick={() => setSelected(e.id === selected ? undefined : e.id)}>
-                        {e.id === selected ? 'Hide' : 'View'}
-                      </button>
-                      {e.delivery && ep.mode === 'forward' && FINAL.has(e.delivery.status) && (
-                        <button type="button" class="secondary small" disabled={replay.busy} aria-label={`Replay event ${e.id}`} onClick={() => void replay.run(e.id)}>
-                          Replay
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+      <ListTable
+        list={list}
+        empty={
+          <div class="empty">
+            <p>No events yet. Point the provider at the ingest URL, or send one yourself:</p>
+            <Command text={ingestCurl(ep)} />
+            {signed && <p class="hint">Without a valid {String(ep.verification.type)} signature it is refused, and shows up under Rejections below.</p>}
           </div>
-          <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.loadingMore} />
-          {shown && <EventView event={shown} />}
-        </>
-      )}
+        }
+      >
+        {(items) => (
+          <table aria-label="Inbound events">
+            <thead>
+              <tr>
+                <EventHeads />
+                <th scope="col">{ep.mode === 'forward' ? 'Forwarding' : 'Status'}</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((e) => (
+                <tr key={e.id} class={e.id === selected ? 'selected' : undefined}>
+                  <EventCells event={e} />
+                  <td>
+                    <EventStatus event={e} />
+                  </td>
+                  <td class="actions">
+                    <button type="button" class="secondary small" aria-expanded={e.id === selected} aria-label={`View event ${e.id}`} onClick={() => setSelected(e.id === selected ? undefined : e.id)}>
+                      {e.id === selected ? 'Hide' : 'View'}
+                    </button>
+                    {e.delivery && ep.mode === 'forward' && FINAL.has(e.delivery.status) && (
+                      <button type="button" class="secondary small" disabled={replay.busy} aria-label={`Replay event ${e.id}`} onClick={() => void replay.run(e.id)}>
+                        Replay
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListTable>
+      {shown && <EventView event={shown} />}
     </section>
+  );
+}
+
+/** The first columns of both event tables: when it came, its type, its id. */
+function EventHeads() {
+  return (
+    <>
+      <th scope="col">Received</th>
+      <th scope="col">Event type</th>
+      <th scope="col" class="optional">
+        Event
+      </th>
+    </>
+  );
+}
+
+function EventCells({ event: e }: { event: InboundEvent }) {
+  return (
+    <>
+      <td>
+        <Time iso={e.created_at} />
+      </td>
+      <td>{e.event_type ? <code>{e.event_type}</code> : <span class="muted">—</span>}</td>
+      <td class="optional">
+        <code>{e.id}</code>
+      </td>
+    </>
   );
 }
 
@@ -207,11 +222,7 @@ export function PendingEvents({ endpoint: ep }: { endpoint: InboundEndpoint }) {
           <table aria-label="Events waiting to be acknowledged">
             <thead>
               <tr>
-                <th scope="col">Received</th>
-                <th scope="col">Event type</th>
-                <th scope="col" class="optional">
-                  Event
-                </th>
+                <EventHeads />
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -220,13 +231,7 @@ export function PendingEvents({ endpoint: ep }: { endpoint: InboundEndpoint }) {
             <tbody>
               {rows.map((e) => (
                 <tr key={e.id}>
-                  <td>
-                    <Time iso={e.created_at} />
-                  </td>
-                  <td>{e.event_type ? <code>{e.event_type}</code> : <span class="muted">—</span>}</td>
-                  <td class="optional">
-                    <code>{e.id}</code>
-                  </td>
+                  <EventCells event={e} />
                   <td>
                     <button type="button" class="secondary small" disabled={ack.busy} aria-label={`Acknowledge event ${e.id}`} onClick={() => void ack.run([e.id])}>
                       Acknowledge
@@ -248,63 +253,56 @@ export function Rejections({ endpoint: ep }: { endpoint: InboundEndpoint }) {
     <section aria-labelledby="rejections-h">
       <h2 id="rejections-h">Rejections</h2>
       <ErrorNote error={list.error} />
-      {list.loading ? (
-        <Loading />
-      ) : list.rows.length === 0 ? (
-        <p class="muted">No refused requests. Requests that fail verification are listed here with their reason, and are never forwarded.</p>
-      ) : (
-        <>
-          <div class="table-wrap">
-            <table aria-label="Rejections">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="optional">
-                    Source IP
-                  </th>
-                  <th scope="col" class="optional">
-                    Body
-                  </th>
-                  <th scope="col" class="optional">
-                    Headers
-                  </th>
+      <ListTable list={list} empty={<p class="muted">No refused requests. Requests that fail verification are listed here with their reason, and are never forwarded.</p>}>
+        {(items) => (
+          <table aria-label="Rejections">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="optional">
+                  Source IP
+                </th>
+                <th scope="col" class="optional">
+                  Body
+                </th>
+                <th scope="col" class="optional">
+                  Headers
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <Time iso={r.created_at} />
+                  </td>
+                  <td class="reason">
+                    <code>{r.reason}</code>
+                    {REASONS[r.reason] && <span class="hint">{REASONS[r.reason]}</span>}
+                  </td>
+                  <td>{r.status_code}</td>
+                  <td class="optional">{r.source_ip ?? '—'}</td>
+                  <td class="optional">{r.body_bytes} bytes</td>
+                  <td class="optional">
+                    <details>
+                      <summary>{Object.keys(r.headers).length} headers</summary>
+                      <pre class="headers">
+                        <code>
+                          {Object.entries(r.headers)
+                            .map(([k, v]) => `${k}: ${v}`)
+                            .join('\n')}
+                        </code>
+                      </pre>
+                    </details>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      <Time iso={r.created_at} />
-                    </td>
-                    <td class="reason">
-                      <code>{r.reason}</code>
-                      {REASONS[r.reason] && <span class="hint">{REASONS[r.reason]}</span>}
-                    </td>
-                    <td>{r.status_code}</td>
-                    <td class="optional">{r.source_ip ?? '—'}</td>
-                    <td class="optional">{r.body_bytes} bytes</td>
-                    <td class="optional">
-                      <details>
-                        <summary>{Object.keys(r.headers).length} headers</summary>
-                        <pre class="headers">
-                          <code>
-                            {Object.entries(r.headers)
-                              .map(([k, v]) => `${k}: ${v}`)
-                              .join('\n')}
-                          </code>
-                        </pre>
-                      </details>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.loadingMore} />
-        </>
-      )}
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListTable>
     </section>
   );
 }

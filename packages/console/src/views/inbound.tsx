@@ -2,7 +2,7 @@
 import { api, type Page } from '../api';
 import { href, navigate } from '../router';
 import type { InboundEndpoint } from '../types';
-import { Badge, Command, CopyButton, Empty, ErrorNote, Loading, More, PageHeader, Time } from '../ui';
+import { Badge, Command, CopyButton, Empty, ErrorNote, ListTable, PageHeader, Time } from '../ui';
 import { curl } from './curl';
 import { InboundForm } from './inbound-form';
 import { usePolledList } from './polled-list';
@@ -26,58 +26,51 @@ function InboundList() {
       </PageHeader>
       <p class="muted">Webhooks you receive: give a provider an ingest URL; Hookbridge verifies, deduplicates, and forwards or holds each event.</p>
       <ErrorNote error={list.error} />
-      {list.loading ? (
-        <Loading />
-      ) : list.loaded && list.rows.length === 0 ? (
-        <NoInbound />
-      ) : (
-        <>
-          <div class="table-wrap">
-            <table aria-label="Inbound endpoints">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Provider</th>
-                  <th scope="col" class="optional">
-                    Mode
-                  </th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Ingest URL</th>
-                  <th scope="col" class="optional">
-                    Created
-                  </th>
+      <ListTable list={list} empty={<NoInbound />}>
+        {(items) => (
+          <table aria-label="Inbound endpoints">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Provider</th>
+                <th scope="col" class="optional">
+                  Mode
+                </th>
+                <th scope="col">Status</th>
+                <th scope="col">Ingest URL</th>
+                <th scope="col" class="optional">
+                  Created
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <a href={href(`/inbound/${encodeURIComponent(e.id)}`)}>{e.name}</a>
+                  </td>
+                  <td>
+                    <code>{providerOf(e)}</code>
+                  </td>
+                  <td class="optional">{e.mode}</td>
+                  <td>
+                    <Badge value={e.status} />
+                  </td>
+                  <td class="ingest">
+                    <span class="ingest-url">
+                      <code>{e.ingest_url}</code>
+                      <CopyButton text={e.ingest_url} label="Copy URL" />
+                    </span>
+                  </td>
+                  <td class="optional">
+                    <Time iso={e.created_at} />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((e) => (
-                  <tr key={e.id}>
-                    <td>
-                      <a href={href(`/inbound/${encodeURIComponent(e.id)}`)}>{e.name}</a>
-                    </td>
-                    <td>
-                      <code>{providerOf(e)}</code>
-                    </td>
-                    <td class="optional">{e.mode}</td>
-                    <td>
-                      <Badge value={e.status} />
-                    </td>
-                    <td class="ingest">
-                      <span class="ingest-url">
-                        <code>{e.ingest_url}</code>
-                        <CopyButton text={e.ingest_url} label="Copy URL" />
-                      </span>
-                    </td>
-                    <td class="optional">
-                      <Time iso={e.created_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.loadingMore} />
-        </>
-      )}
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListTable>
     </section>
   );
 }

@@ -26,23 +26,22 @@ export function usePolledList<T extends { id: string }>(fetchPage: (cursor: stri
   const first = useLoad(() => fetchPage(null), deps, pollMs);
   const [olderState, setOlder] = useState<Older<T>>();
   const older = olderState?.key === key ? olderState : undefined;
-  const rows = first.data ? merge(first.data, older) : [];
+  const rows = first.data ? merge(first.data, older) : undefined;
   const hasMore = (first.data?.has_more ?? false) && (older ? older.hasMore : true);
   const more = useAction(async () => {
     const cursor = older ? older.cursor : (first.data?.next_cursor ?? null);
     if (!cursor) return;
     const page = await fetchPage(cursor);
-    setOlder({ key, rows: [...rows, ...page.data], cursor: page.next_cursor, hasMore: page.has_more });
+    setOlder({ key, rows: [...(rows ?? []), ...page.data], cursor: page.next_cursor, hasMore: page.has_more });
   });
   return {
-    rows,
+    /** Undefined until the first page arrives (as usePagedList's). */
+    items: rows,
     hasMore,
-    /** True once the first page arrived (for empty states). */
-    loaded: first.data !== undefined,
     loading: first.loading && first.data === undefined,
     error: first.error ?? more.error,
     loadMore: () => void more.run(),
-    loadingMore: more.busy,
+    moreBusy: more.busy,
     reload: first.reload,
   };
 }

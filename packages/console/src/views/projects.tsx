@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { href, navigate } from '../router';
 import type { Project } from '../types';
-import { Command, ErrorNote, Loading, More, PageHeader, Time, useAction, useLoad } from '../ui';
+import { Command, ErrorNote, ListTable, Loading, PageHeader, Time, useAction, useLoad } from '../ui';
 import { KeysPanel } from './api-keys';
 import { curl } from './curl';
 import { usePagedList } from './paged-list';
@@ -34,9 +34,8 @@ function ProjectList() {
       </p>
       {formOpen && <CreateProjectForm onCancel={() => setFormOpen(false)} />}
       <ErrorNote error={list.error} />
-      {list.loading && !list.items && <Loading />}
-      {list.items && (
-        <div class="table-wrap">
+      <ListTable list={list}>
+        {(items) => (
           <table>
             <caption class="visually-hidden">Projects</caption>
             <thead>
@@ -55,7 +54,7 @@ function ProjectList() {
               </tr>
             </thead>
             <tbody>
-              {list.items.map((p) => (
+              {items.map((p) => (
                 <tr key={p.id}>
                   <td>
                     <a href={href('/projects', { project: p.id })}>{p.name}</a>
@@ -72,9 +71,8 @@ function ProjectList() {
               ))}
             </tbody>
           </table>
-        </div>
-      )}
-      <More hasMore={list.hasMore} onMore={list.loadMore} busy={list.moreBusy} />
+        )}
+      </ListTable>
       <details class="cli">
         <summary>From a terminal</summary>
         <Command text="hookbridge projects create --name acme --retry-schedule 5,60,600" />
