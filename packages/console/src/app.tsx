@@ -96,8 +96,11 @@ export function App() {
       setError(undefined);
       return undefined;
     } catch (e) {
-      saveCredential(null);
-      return e instanceof ApiFailure ? e : new ApiFailure(0, 'error', String(e));
+      const failure = e instanceof ApiFailure ? e : new ApiFailure(0, 'error', String(e));
+      // Only a refusal ends the credential: a network error or a 5xx must not lose a portal
+      // session, whose token is no longer in the address bar.
+      if (failure.status === 401 || failure.status === 403) saveCredential(null);
+      return failure;
     }
   };
 

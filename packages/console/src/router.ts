@@ -50,8 +50,13 @@ export function match(pattern: string, path: string): Record<string, string> | n
   if (p.length !== a.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {
-    if (p[i].startsWith(':')) params[p[i].slice(1)] = decodeURIComponent(a[i]);
-    else if (p[i] !== a[i]) return null;
+    if (p[i].startsWith(':')) {
+      try {
+        params[p[i].slice(1)] = decodeURIComponent(a[i]);
+      } catch {
+        return null; // a malformed %-escape: no such page
+      }
+    } else if (p[i] !== a[i]) return null;
   }
   return params;
 }

@@ -107,7 +107,7 @@ const OPERATOR_NETWORKS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.
 
 /** The settings table. Order here is the order of docs/configuration.md. */
 export const SETTINGS: SettingDef[] = [
-  { key: 'port', env: 'HOOKBRIDGE_PORT', flag: '--port <n>', default: '8080', doc: 'TCP port the API (and later the console and ingest URLs) listens on. 0 picks a free port.', parse: int(0, 65535) },
+  { key: 'port', env: 'HOOKBRIDGE_PORT', flag: '--port <n>', default: '8080', doc: 'TCP port the API, the web console and the ingest URLs listen on. 0 picks a free port.', parse: int(0, 65535) },
   { key: 'host', env: 'HOOKBRIDGE_HOST', flag: '--host <addr>', default: '0.0.0.0', doc: 'Address to listen on. Use 127.0.0.1 to keep the server private to this machine.', parse: str },
   { key: 'dataDir', env: 'HOOKBRIDGE_DATA_DIR', flag: '--data-dir <dir>', default: './.hookbridge', doc: 'Directory of the embedded store (hookbridge.db and its WAL) and of the generated master key. One server process owns it at a time.', parse: (raw) => path.resolve(raw ?? './.hookbridge') },
   { key: 'databaseUrl', env: 'HOOKBRIDGE_DATABASE_URL', flag: '--database-url <url>', default: undefined, doc: 'postgres://… selects the PostgreSQL store (PostgreSQL 15 or later) instead of the embedded one; HOOKBRIDGE_MASTER_KEY is then required.', parse: (raw) => {

@@ -107,8 +107,9 @@ function BacklogCards({ backlog: b }: { backlog: Backlog }) {
         Backlog <span class="hint inline">now, whatever the window</span>
       </h2>
       <div class="cards backlog">
-        <Card label="Due" value={String(b.due)} note="waiting for a worker" tone={b.due > 0 ? 'warn' : undefined} link={deliveries('queued')} />
-        <Card label="Scheduled" value={String(b.scheduled)} note="retries and fifo lines, later" link={deliveries('pending_retry')} />
+        {/* Due and Scheduled each mix queued and pending_retry deliveries, which one status filter cannot show: no link rather than a wrong one. */}
+        <Card label="Due" value={String(b.due)} note="waiting for a worker" tone={b.due > 0 ? 'warn' : undefined} />
+        <Card label="Scheduled" value={String(b.scheduled)} note="retries and fifo lines, later" />
         <Card label="Failed" value={String(b.failed)} note="gave up; replay them" tone={b.failed > 0 ? 'bad' : undefined} link={deliveries('failed')} />
         <Card label="Delivering" value={String(b.delivering)} note="attempt in flight" link={deliveries('delivering')} />
         <Card label="Paused" value={String(b.paused)} note="held by paused endpoints" link={deliveries('paused')} />
@@ -179,7 +180,7 @@ function FailingMost({ rows, long }: { rows: EndpointStats[]; long: string }) {
                   Status
                 </th>
                 <th scope="col" class="num">
-                  Failed
+                  Failed attempts
                 </th>
                 <th scope="col" class="num optional">
                   Attempts
@@ -202,7 +203,7 @@ function FailingMost({ rows, long }: { rows: EndpointStats[]; long: string }) {
                     <Badge value={r.status} />
                   </td>
                   <td class="num">
-                    <a href={href('/deliveries', { endpoint_id: r.endpoint_id, status: 'failed' })} aria-label={`${r.failed} failed attempts: see failed deliveries of ${r.url}`}>
+                    <a href={href('/deliveries', { endpoint_id: r.endpoint_id })} aria-label={`${r.failed} failed attempts: see the deliveries of ${r.url}`}>
                       {r.failed}
                     </a>
                   </td>

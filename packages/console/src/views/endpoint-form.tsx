@@ -80,6 +80,9 @@ function valueOf(field: Field, d: Draft): { value?: unknown; problem?: string } 
         if (colon <= 0) return { problem: `"${line}" is not "Name: value"` };
         headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
       }
+      // Reads show values as [redacted]; saved back, the placeholder would replace the real value.
+      const unknown = Object.keys(headers).filter((k) => headers[k] === '[redacted]');
+      if (unknown.length) return { problem: `type the real value of ${unknown.join(', ')} (or remove the line): a changed header list replaces every value` };
       return { value: headers };
     }
     case 'rate_limit_rps':

@@ -9,11 +9,19 @@ export function SignInView({ onSignIn, initialError }: { onSignIn: (c: Credentia
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiFailure | undefined>(initialError);
   if (isPortalPath()) {
+    // A refusal (401/403) ends the session; anything else (network, 5xx) kept it: try again.
+    const refused = !error || error.status === 401 || error.status === 403;
     return (
       <main class="sign-in" id="main">
-        <h1>This portal link has expired</h1>
+        <h1>{refused ? 'This portal link has expired or is not valid' : 'The portal could not load'}</h1>
         <ErrorNote error={error} />
-        <p>Portal links are good for a limited time. Ask the service that sent you here for a new one.</p>
+        {refused ? (
+          <p>Portal links are good for a limited time. Open the link you were given again, or ask the service that sent you here for a new one.</p>
+        ) : (
+          <button type="button" onClick={() => location.reload()}>
+            Try again
+          </button>
+        )}
       </main>
     );
   }

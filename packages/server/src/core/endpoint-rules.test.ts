@@ -19,6 +19,10 @@ describe('endpointMatches', () => {
 });
 
 describe('customHeaderProblems', () => {
+  it('refuses the redaction placeholder as a value, so a read sent back cannot overwrite a credential', () => {
+    expect(customHeaderProblems({ Authorization: '[redacted]' })).toEqual(['header "Authorization" is "[redacted]", the placeholder reads show: send its real value']);
+    expect(customHeaderProblems({ Authorization: 'Bearer [redacted]' })).toEqual([]);
+  });
   it('allows ordinary headers and refuses reserved ones', () => {
     expect(customHeaderProblems({ 'X-Api-Key': 'abc', Authorization: 'Bearer x' })).toEqual([]);
     for (const h of ['Host', 'Content-Type', 'content-length', 'webhook-id', 'X-Webhook-Signature', 'Connection', 'Transfer-Encoding', 'User-Agent', 'bad name']) {

@@ -21,6 +21,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'p
 const RESERVED_PREFIXES = ['content-', 'webhook-', 'x-webhook-', 'x-hookbridge-'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** What reads of an endpoint show instead of a custom header's value. */
+const REDACTED = '[redacted]';
+
 /** Problems with an endpoint's custom headers, one line each; empty when they are fine. */
 export function customHeaderProblems(headers: Record<string, string>): string[] {
   const problems: string[] = [];
@@ -32,11 +35,13 @@ export function customHeaderProblems(headers: Record<string, string>): string[] 
     // Visible ASCII, spaces and tabs only: anything else either breaks the request line or is
     // refused by the HTTP client at send time, which would fail every attempt.
     if (typeof value !== 'string' || !/^[\t\x20-\x7e]*$/.test(value)) problems.push(`header "${name}" has an invalid value (visible ASCII only)`);
+    // What a read of the endpoint shows instead of the value: sent back, it would replace the real one.
+    else if (value === REDACTED) problems.push(`header "${name}" is "${REDACTED}", the placeholder reads show: send its real value`);
   }
   return problems;
 }
 
 /** Custom header values are shown redacted: they often carry credentials for the receiver. */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(headers).map((k) => [k, '[redacted]']));
+  return Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED]));
 }
