@@ -70,6 +70,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const senders = {
       outbound: new Sender({ allowPrivateNetworks: config.allowPrivateNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver }),
       forward: new Sender({ allowPrivateNetworks: config.forwardAllowNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver }),
+      // Endpoint URLs set by a consumer in a portal session: not the operator's private networks.
+      portal: new Sender({ allowPrivateNetworks: config.portalAllowPrivateNetworks, connectTimeoutMs: config.connectTimeoutMs, resolver: opts.resolver }),
     };
     const worker =
       config.role === 'api'
@@ -196,7 +198,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           await Promise.all([app.close(), metricsListener?.close()]);
           // After the worker stopped and the API closed: their last spans are in the batch.
           await tracing?.shutdown();
-          await Promise.all([senders.outbound.close(), senders.forward.close()]);
+          await Promise.all([senders.outbound.close(), senders.forward.close(), senders.portal.close()]);
           await control?.close();
           await store.close();
         })();

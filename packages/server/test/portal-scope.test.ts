@@ -9,6 +9,8 @@
  *   the key that made it is revoked, or when it is forged.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { routesOf } from '../src/api/app.js';
@@ -333,7 +335,6 @@ describe.sequential('consumer portal sessions: holes closed', () => {
     ];
     for (const t of bad) expect((await admin.withKey(t).get('/v1/endpoints')).status, t.slice(0, 40)).toBe(401);
     // Non-ASCII in the header: fetch refuses to send it, so go through the raw header bytes.
-    const http = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
       const u = new URL(`${server.url}/v1/endpoints`);
       const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, headers: { authorization: Buffer.from(`Bearer ${acmeToken}\u00e9`, 'latin1').toString('latin1') } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
@@ -409,6 +410,38 @@ describe.sequential('consumer portal sessions: holes closed', () => {
     expectApiError(await acme.patch(`/v1/endpoints/${ids.acmeEndpoint}`, { url: internal }), 422, 'url_not_allowed', 'portal patch');
     const operators = await ok2xx(admin.post('/v1/endpoints', { url: internal, consumer_id: 'acme' }));
     expect((await admin.delete(`/v1/endpoints/${operators.id}`)).status).toBe(204);
+  });
+
+  it('sends to a URL set in a portal under the portal network policy at every connection (DNS rebinding)', async () => {
+    // rebind.test answers a public address when the URL is checked, then 127.0.0.2, which the
+    // operator's list (127.0.0.0/8) allows and the portal's (127.0.0.1/32) does not. The public
+    // address is only ever looked up, never connected to.
+    let answer = '93.184.216.34';
+    const t = await startTestServer({ HOOKBRIDGE_PORTAL_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32' }, { resolver: async () => [{ address: answer, family: 4 }] });
+    let reached = 0;
+    const internal = http.createServer((_req, res) => (reached++, res.end('internal')));
+    await new Promise<void>((r) => internal.listen(0, '127.0.0.2', r));
+    const port = (internal.address() as AddressInfo).port;
+    try {
+      const portal = t.api.withKey((await ok2xx(t.api.post('/v1/portal-sessions', { consumer_id: 'acme' }))).token);
+      const ep = await ok2xx(portal.post('/v1/endpoints', { url: `http://rebind.test:${port}/hook` }));
+      answer = '127.0.0.2';
+      const sent = await ok2xx(portal.post('/v1/messages', { event_type: 'order.paid', payload: {}, endpoint_id: ep.id }), 202);
+      await waitForDelivery(portal, sent.deliveries[0].id, ['pending_retry', 'failed']);
+      const [attempt] = (await portal.get(`/v1/deliveries/${sent.deliveries[0].id}/attempts`)).body.data;
+      expect(attempt).toMatchObject({ status_code: null, error_class: 'url_not_allowed' });
+      expect(reached).toBe(0);
+      // The operator sets the same URL: its own policy applies, and the request arrives.
+      answer = '93.184.216.34';
+      await ok2xx(t.api.patch(`/v1/endpoints/${ep.id}`, { url: `http://rebind.test:${port}/hook` }), 200);
+      answer = '127.0.0.2';
+      const again = await ok2xx(t.api.post('/v1/messages', { event_type: 'order.paid', payload: {}, endpoint_id: ep.id }), 202);
+      await waitForDelivery(t.api, again.deliveries[0].id, ['succeeded']);
+      expect(reached).toBe(1);
+    } finally {
+      await new Promise((r) => internal.close(r));
+      await t.close();
+    }
   });
 
   it("leaves the operator's knobs to the operator: retries, timeouts, auto-disable, metadata", async () => {

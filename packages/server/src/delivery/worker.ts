@@ -60,7 +60,7 @@ export class DeliveryWorker {
 
   constructor(
     private readonly store: Store,
-    private readonly senders: { outbound: Sender; forward: Sender },
+    private readonly senders: { outbound: Sender; forward: Sender; portal: Sender },
     private readonly opts: WorkerOptions,
     private readonly log: Logger,
     /** Counts attempts and finished deliveries; traces attempts when tracing is on. */
@@ -312,7 +312,7 @@ export class DeliveryWorker {
     // Every attempt is its own request: its id goes to the receiver, the attempt row and the log.
     const requestId = newRequestId();
     const { headers, body } = requestFor(d, secrets, startedAt, requestId);
-    const sender = d.direction === 'inbound' ? this.senders.forward : this.senders.outbound;
+    const sender = d.direction === 'inbound' ? this.senders.forward : d.urlSetInPortal ? this.senders.portal : this.senders.outbound;
     const span = this.observe.tracing?.attemptStarted(d, startedAt);
     const res = await sender.send({ url: d.url, headers, body, timeoutMs: d.timeoutMs ?? this.opts.defaultTimeoutMs, signal });
     if (res.aborted) return span?.end(); // shutdown: the lease is handed back in stop()

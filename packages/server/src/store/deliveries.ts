@@ -39,6 +39,8 @@ export interface ClaimedDelivery {
   runAttempts: number;
   /** 'inbound': forwarding an inbound event — its own headers, raw body, the forward network policy. */
   direction: Direction;
+  /** The URL was set in a consumer portal session: sent under the portal's network policy. */
+  urlSetInPortal: boolean;
   /** Inbound: the request headers to pass on (credentials and hop-by-hop already removed). */
   forwardHeaders: Record<string, string> | null;
   /** 'base64' when payload holds a non-UTF-8 body. */
@@ -186,7 +188,7 @@ export class DeliveryRepository {
         .select([
           'd.id', 'd.project_id', 'd.message_id', 'd.endpoint_id', 'd.event_type', 'd.attempt_count', 'd.run_attempts',
           'm.payload', 'e.url', 'e.headers', 'e.timeout_ms', 'e.signature_scheme', 'e.ordering', 'e.rate_limit_rps',
-          'e.retry_schedule', 'e.retry_client_errors', 'p.settings', 'e.direction', 'm.headers as forward_headers', 'm.body_encoding', 'm.trace_parent',
+          'e.retry_schedule', 'e.retry_client_errors', 'p.settings', 'e.direction', 'e.url_set_in_portal', 'm.headers as forward_headers', 'm.body_encoding', 'm.trace_parent',
         ])
         .where('d.id', 'in', ids)
         .orderBy('d.id')
@@ -210,6 +212,7 @@ export class DeliveryRepository {
         attemptNumber: r.attempt_count + 1,
         runAttempts: r.run_attempts,
         direction: r.direction as Direction,
+        urlSetInPortal: r.url_set_in_portal === 1,
         forwardHeaders: json<Record<string, string>>(r.forward_headers),
         bodyEncoding: r.body_encoding,
         traceParent: r.trace_parent,

@@ -26,7 +26,10 @@ export type EndpointInput = Pick<
   | 'metadata'
   | 'disableAfterSeconds'
   | 'disableMinFailures'
->;
+> & {
+  /** The URL is set in a consumer portal session: it is sent to under the portal's network policy. */
+  urlSetInPortal?: boolean;
+};
 
 /** What an endpoint gets for every field its creator leaves out. */
 export const ENDPOINT_DEFAULTS: Omit<EndpointInput, 'url'> = {
@@ -63,6 +66,7 @@ function inputColumns(i: Partial<EndpointInput>, box: SecretBox) {
   if (i.metadata !== undefined) cols.metadata = JSON.stringify(i.metadata ?? {});
   if (i.disableAfterSeconds !== undefined) cols.disable_after_seconds = i.disableAfterSeconds;
   if (i.disableMinFailures !== undefined) cols.disable_min_failures = i.disableMinFailures;
+  if (i.urlSetInPortal !== undefined) cols.url_set_in_portal = i.urlSetInPortal ? 1 : 0;
   return cols;
 }
 
@@ -148,6 +152,7 @@ export class EndpointRepository {
       failures_since_success: 0,
       disable_after_seconds: input.disableAfterSeconds,
       disable_min_failures: input.disableMinFailures,
+      url_set_in_portal: input.urlSetInPortal ? 1 : 0,
     };
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('endpoints').values(row).execute();

@@ -3,6 +3,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_endpoint_buckets.js';
 import * as m003 from './migrations/003_inbound.js';
 import * as m004 from './migrations/004_operations.js';
+import * as m005 from './migrations/005_portal.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, not read from disk, so the built package runs from anywhere. */
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_endpoint_buckets': m002,
   '003_inbound': m003,
   '004_operations': m004,
+  '005_portal': m005,
 };
 
 /** The migrations this build knows, in order; a store with others was made by a newer build. */

@@ -65,6 +65,8 @@ export interface EndpointsTable {
   /** Start of the current run of failed attempts (null after a success): what auto-disable measures. */
   failing_since: ColumnType<number | null, number | null | undefined, number | null>;
   failures_since_success: ColumnType<number, number | undefined, number>;
+  /** 1 when the URL was last set in a consumer portal session (migration 005). */
+  url_set_in_portal: ColumnType<number, number | undefined, number>;
   /** Overrides of the project's auto-disable limits (null = the project's). */
   disable_after_seconds: ColumnType<number | null, number | null | undefined, number | null>;
   disable_min_failures: ColumnType<number | null, number | null | undefined, number | null>;

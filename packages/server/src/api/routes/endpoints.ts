@@ -58,6 +58,8 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
       metadata: body.metadata,
       disableAfterSeconds: body.disable_after_seconds,
       disableMinFailures: body.disable_min_failures,
+      // Whoever sets the URL decides the network policy it is sent under (the portal's or the operator's).
+      urlSetInPortal: body.url !== undefined ? req.auth.portal !== null : undefined,
     };
   }
 
