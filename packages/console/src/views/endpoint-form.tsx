@@ -55,7 +55,8 @@ function draftOf(e: Endpoint): Draft {
     headers: Object.entries(e.headers).map(([k, v]) => `${k}: ${v}`).join('\n'),
     rate_limit_rps: e.rate_limit_rps?.toString() ?? '',
     timeout_ms: e.timeout_ms?.toString() ?? '',
-    retry_schedule: (e.retry_schedule ?? []).join(', '),
+    // [] (no retries) and null (the project's schedule) differ: the form writes the first as "none".
+    retry_schedule: e.retry_schedule === null ? '' : e.retry_schedule.length === 0 ? 'none' : e.retry_schedule.join(', '),
     retry_client_errors: e.retry_client_errors,
     signature_scheme: e.signature_scheme,
     ordering: e.ordering,
@@ -92,6 +93,7 @@ function valueOf(field: Field, d: Draft): { value?: unknown; problem?: string } 
       return Number.isInteger(n) ? { value: n } : { problem: 'a whole number' };
     }
     case 'retry_schedule': {
+      if (text.toLowerCase() === 'none') return { value: [] };
       const items = list(text);
       if (!items.length) return { value: null };
       const secs = items.map(Number);
@@ -236,7 +238,7 @@ function EndpointForm({ endpoint }: { endpoint: Endpoint | null }) {
           {field('rate_limit_rps', 'Rate limit (per second)', 'Empty: no limit.', (aria) => <input {...aria} {...bind('rate_limit_rps')} type="number" min={1} max={100000} step={1} />)}
           {!portal && field('timeout_ms', 'Timeout (ms)', "1000–30000. Empty: the server's (15 s).", (aria) => <input {...aria} {...bind('timeout_ms')} type="number" min={1000} max={30000} step={1} />)}
         </div>
-        {!portal && field('retry_schedule', 'Retry schedule (seconds)', "Waits before each retry, comma-separated. Empty: the project's schedule.", (aria) => (
+        {!portal && field('retry_schedule', 'Retry schedule (seconds)', "Waits before each retry, comma-separated; none: no retries. Empty: the project's schedule.", (aria) => (
           <input {...aria} {...bind('retry_schedule')} placeholder="5, 60, 600, 3600" autocomplete="off" />
         ))}
         {!portal && (<div class="field check">

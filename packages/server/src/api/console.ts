@@ -56,6 +56,9 @@ Elsewhere, point <code>HOOKBRIDGE_CONSOLE_DIR</code> at a build.</p>
 `;
 }
 
+/** The shape of project ids (core/ids.ts newId('proj')). */
+const PROJECT_ID = /^proj_[0-9a-z]{10,40}$/;
+
 const ASSET_PATH = /^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -84,7 +87,8 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions &
     // An unknown project still gets the page (it tells the visitor so), framable by itself only.
     let allowed: string[] = [];
     try {
-      const project = await opts.projectCache.get(req.params.projectId, Date.now());
+      // This page is public: an id that cannot be a project's costs no store read.
+      const project = PROJECT_ID.test(req.params.projectId) ? await opts.projectCache.get(req.params.projectId, Date.now()) : null;
       // Validated when set (schemas.ts); checked again because each one goes into a header.
       allowed = (project?.settings.portal_frame_ancestors ?? []).filter((o) => ORIGIN.test(o));
     } catch (err) {
