@@ -52,6 +52,11 @@ describe.skipIf(!CHROMIUM)('newcomer path', () => {
     const attempts = page.getByRole('list', { name: 'Attempts' });
     await expect.poll(() => attempts.getByRole('listitem').count()).toBe(1);
     await expect(attempts.getByRole('listitem').first().textContent()).resolves.toMatch(/HTTP 200[\s\S]*\d+ ms/);
+    // The request headers shown are the ones the receiver got (recorded by the attempt).
+    const sentHeaders = page.locator('pre[aria-label="Request headers"]');
+    for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-hookbridge-request-id']) {
+      await expect(sentHeaders.textContent()).resolves.toContain(`${name}: ${request.headers[name]}`);
+    }
     await shot(page, 'delivery-attempts');
 
     await page.getByRole('button', { name: 'Replay', exact: true }).click();

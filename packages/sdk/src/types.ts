@@ -161,6 +161,8 @@ export interface Attempt {
   response_truncated: boolean;
   /** The x-hookbridge-request-id header the receiver got; null for results reported by `hookbridge listen`. */
   request_id: string | null;
+  /** The headers of the request sent (the endpoint's custom header values as [redacted]); null for `hookbridge listen` results and once retention removed the payload. */
+  request_headers: Record<string, string> | null;
 }
 
 export type BulkReplay =

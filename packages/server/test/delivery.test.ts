@@ -45,6 +45,12 @@ describe('signing', () => {
     expect(req.headers['x-api-key']).toBe('receiver-credential');
     // custom header values are never shown back
     expect((await t.api.get(`/v1/endpoints/${ep.id}`)).body.headers).toEqual({ 'X-Api-Key': '[redacted]' });
+    // The attempt records the request's headers as the receiver got them, but for that value.
+    await waitForDelivery(t.api, msg.deliveries[0].id, ['succeeded']);
+    const [attempt] = (await t.api.get(`/v1/deliveries/${msg.deliveries[0].id}/attempts`)).body.data;
+    const got = Object.fromEntries(Object.keys(attempt.request_headers).map((k) => [k.toLowerCase(), req.headers[k.toLowerCase()]]));
+    expect(Object.fromEntries(Object.entries(attempt.request_headers).map(([k, v]) => [k.toLowerCase(), v]))).toEqual({ ...got, 'x-api-key': '[redacted]' });
+    expect(attempt.request_headers).toMatchObject({ 'x-webhook-signature': `sha256=${expected}`, 'x-hookbridge-request-id': attempt.request_id, 'content-type': 'application/json' });
   });
 
   it('after rotation both secrets verify until the grace ends, then only the new one', async () => {

@@ -89,7 +89,7 @@ describe.sequential('payload retention (per project, background timer)', () => {
     await waitForDelivery(P.api, ids.eventDelivery, ['succeeded']);
     // Before the window: everything is there.
     expect((await P.api.get(`/v1/messages/${ids.done}`)).body).toMatchObject({ payload: { card: '4242', amount: 12 }, payload_removed_at: null });
-    expect((await P.api.get(`/v1/deliveries/${ids.doneDelivery}/attempts`)).body.data[0].response_body).toBe('receipt #4711 for the order');
+    expect((await P.api.get(`/v1/deliveries/${ids.doneDelivery}/attempts`)).body.data[0]).toMatchObject({ response_body: 'receipt #4711 for the order', request_headers: { 'content-type': 'application/json' } });
 
     // The background job (every second) takes it once the window has passed.
     await waitUntil(async () => (await P.api.get(`/v1/messages/${ids.done}`)).body.payload_removed_at !== null, 20_000, 'the payload to be removed');
@@ -103,7 +103,7 @@ describe.sequential('payload retention (per project, background timer)', () => {
     expect(await ok(P.api.get(`/v1/deliveries/${ids.doneDelivery}`), 200)).toMatchObject({ status: 'succeeded', attempt_count: 1, last_status_code: 200, message_id: ids.done });
     const attempts = (await P.api.get(`/v1/deliveries/${ids.doneDelivery}/attempts`)).body.data;
     expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toMatchObject({ status_code: 200, outcome: 'succeeded', response_body: null, response_truncated: false });
+    expect(attempts[0]).toMatchObject({ status_code: 200, outcome: 'succeeded', response_body: null, response_truncated: false, request_headers: null });
     expect((await P.api.get(`/v1/deliveries?message_id=${ids.done}`)).body.data).toHaveLength(1);
   });
 
@@ -111,7 +111,7 @@ describe.sequential('payload retention (per project, background timer)', () => {
     await waitUntil(async () => (await P.api.get(`/v1/inbound-events/${ids.event}`)).body.payload_removed_at !== null, 20_000, 'the event body to be removed');
     const e = (await P.api.get(`/v1/inbound-events/${ids.event}`)).body;
     expect(e).toMatchObject({ body: null, headers: {}, delivery: { id: ids.eventDelivery, status: 'succeeded' } });
-    expect((await P.api.get(`/v1/inbound-events/${ids.event}/attempts`)).body.data).toMatchObject([{ status_code: 200, response_body: null }]);
+    expect((await P.api.get(`/v1/inbound-events/${ids.event}/attempts`)).body.data).toMatchObject([{ status_code: 200, response_body: null, request_headers: null }]);
   });
 
   it('keeps the payload of unfinished deliveries (a paused endpoint) and of projects with a longer window', async () => {

@@ -42,6 +42,14 @@ export function AttemptTimeline({ attempts }: { attempts: Attempt[] }) {
               x-hookbridge-request-id <code>{a.request_id}</code>
             </p>
           )}
+          {a.request_headers && (
+            <details class="attempt-headers">
+              <summary>Headers sent</summary>
+              <pre tabIndex={0}>
+                <code>{Object.entries(a.request_headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</code>
+              </pre>
+            </details>
+          )}
         </li>
       ))}
     </ol>

@@ -126,7 +126,10 @@ export function DeliveryDetailView({ params }: { params: Record<string, string>;
 
       <section aria-labelledby="headers-h">
         <h2 id="headers-h">Request headers</h2>
-        <RequestHeaders delivery={current} target={target.data} source={source.data} lastAttempt={attempts.data?.[attempts.data.length - 1]} />
+        <RequestHeaders
+          url={target.data ? (target.data.kind === 'endpoint' ? target.data.endpoint.url : target.data.endpoint.destination_url) : undefined}
+          lastAttempt={attempts.data?.[attempts.data.length - 1]}
+        />
       </section>
 
       <section aria-labelledby="attempts-h">

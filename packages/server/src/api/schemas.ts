@@ -231,6 +231,11 @@ export const AttemptJson = Type.Object({
   response_body: Nullable(Type.String()),
   response_truncated: Type.Boolean(),
   request_id: Nullable(Type.String({ description: 'the x-hookbridge-request-id header Hookbridge sent; null for results reported by `hookbridge listen`' })),
+  request_headers: Nullable(
+    Type.Record(Type.String(), Type.String(), {
+      description: "the headers of the request Hookbridge sent, the endpoint's custom header values shown as [redacted]; null for results reported by `hookbridge listen` and once retention removed the payload",
+    }),
+  ),
 });
 
 export function attemptJson(a: Attempt) {
@@ -248,6 +253,7 @@ export function attemptJson(a: Attempt) {
     response_body: a.responseBody,
     response_truncated: a.responseTruncated,
     request_id: a.requestId,
+    request_headers: a.requestHeaders,
   };
 }
 

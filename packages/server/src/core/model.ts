@@ -137,6 +137,8 @@ export interface Attempt {
   responseTruncated: boolean;
   /** The id of the request Hookbridge sent (its x-hookbridge-request-id header); null if it sent none. */
   requestId: string | null;
+  /** The headers of that request, custom header values redacted; null if it sent none (or retention removed them). */
+  requestHeaders: Record<string, string> | null;
 }
 
 export interface Page<T> {

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AutoDisableLimits } from '../core/auto-disable.js';
+import { redactHeaders } from '../core/endpoint-rules.js';
 import { decodeBody } from '../core/ingest-rules.js';
 import { newRequestId } from '../core/request-id.js';
 import { DEFAULT_RETRY_SCHEDULE, decideAfterAttempt, parseRetryAfter } from '../core/retry-policy.js';
@@ -342,6 +343,7 @@ export class DeliveryWorker {
       decision,
       autoDisable: this.opts.autoDisable,
       requestId,
+      requestHeaders: shownHeaders(headers, d),
     });
     // A superseded record (the delivery was cancelled or handed back meanwhile) finished nothing.
     if (!recorded.superseded) this.observe.metrics?.deliveryFinished(recorded.status);
@@ -359,6 +361,11 @@ export class DeliveryWorker {
     if (d.ordering === 'fifo' || decision.kind === 'retry') this.wake();
     this.log.debug({ delivery: d.id, request_id: requestId, status: res.statusCode, error: res.errorClass, outcome: decision.kind }, 'attempt recorded');
   }
+}
+
+/** The headers sent, as the attempt log shows them: the endpoint's own header values may be credentials. */
+function shownHeaders(sent: Record<string, string>, d: ClaimedDelivery): Record<string, string> {
+  return d.direction === 'outbound' ? { ...sent, ...redactHeaders(d.headers) } : sent;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface AttemptRecord {
   autoDisable: AutoDisableLimits;
   /** The id of the request sent (its x-hookbridge-request-id header). */
   requestId?: string | null;
+  /** The headers of the request sent, as they may be shown (custom header values redacted). */
+  requestHeaders?: Record<string, string> | null;
 }
 
 /** What recording an attempt did. */
@@ -114,6 +116,7 @@ export async function recordAttemptIn(trx: Kysely<Database>, endpoints: Endpoint
     response_body: rec.responseBody,
     response_truncated: rec.responseTruncated ? 1 : 0,
     request_id: rec.requestId ?? null,
+    request_headers: rec.requestHeaders ? JSON.stringify(rec.requestHeaders) : null,
   });
   const [endpoint] = await endpointStateById(trx, { id: d.endpointId });
   let status: DeliveryStatus;

@@ -259,6 +259,7 @@ export class InboundEventRepository {
           response_truncated: 0,
           // The CLI sent that request, not Hookbridge: there is no Hookbridge request id for it.
           request_id: null,
+          request_headers: null,
         });
       }
       return acked;

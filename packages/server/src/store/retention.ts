@@ -61,16 +61,17 @@ async function inChunks(ids: string[], fn: (chunk: string[]) => Promise<unknown>
 
 /**
  * Empties the payloads of these messages: the body, an inbound event's headers (they can hold
- * provider data) and their attempts' response excerpts. Deliveries and attempts stay listable.
+ * provider data) and their attempts' response excerpts and request headers (a forwarded event's
+ * carry the provider's). Deliveries and attempts stay listable.
  */
 async function clearPayloads(trx: Kysely<Database>, ids: string[], now: number): Promise<void> {
   await inChunks(ids, async (chunk) => {
     await trx.updateTable('messages').set({ payload: '', headers: null, payload_removed_at: now }).where('id', 'in', chunk).execute();
     await trx
       .updateTable('attempts')
-      .set({ response_body: null })
+      .set({ response_body: null, request_headers: null })
       .where('delivery_id', 'in', (eb) => eb.selectFrom('deliveries').select('id').where('message_id', 'in', chunk))
-      .where('response_body', 'is not', null)
+      .where((eb) => eb.or([eb('response_body', 'is not', null), eb('request_headers', 'is not', null)]))
       .execute();
   });
 }

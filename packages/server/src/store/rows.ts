@@ -137,5 +137,6 @@ export function attemptFromRow(r: Selectable<AttemptsTable>): Attempt {
     responseBody: r.response_body,
     responseTruncated: r.response_truncated === 1,
     requestId: r.request_id,
+    requestHeaders: json<Record<string, string>>(r.request_headers),
   };
 }

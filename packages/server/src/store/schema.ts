@@ -155,6 +155,8 @@ export interface AttemptsTable {
   response_truncated: number;
   /** The id of the HTTP request Hookbridge sent (also its x-hookbridge-request-id header). */
   request_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON Record of that request's headers, custom header values redacted (migration 005). */
+  request_headers: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface InboundEndpointsTable {
