@@ -83,7 +83,8 @@ describe.skipIf(!CHROMIUM)('screenshots for the docs', () => {
     const attempts = page.getByRole('list', { name: 'Attempts' });
     await expect.poll(() => attempts.getByRole('listitem').count()).toBe(3);
     await page.locator('.facts').getByText('succeeded').waitFor();
-    await page.getByRole('heading', { name: 'Attempts' }).evaluate((h) => h.scrollIntoView({ block: 'start' }));
+    await expect.poll(() => page.locator('pre[aria-label="Request headers"]').textContent()).toMatch(/^POST http/);
+    await page.getByRole('heading', { name: 'Request headers' }).evaluate((h) => h.scrollIntoView({ block: 'start' }));
     const timeline = path.join(path.dirname(dashboard), 'delivery-attempts.png');
     await page.screenshot({ path: timeline });
     expect(errors).toEqual([]);

@@ -15,7 +15,9 @@ export function RequestHeaders({ url, lastAttempt }: { url: string | null | unde
       </p>
     );
   }
-  const text = [`POST ${url ?? '<endpoint URL>'}`, ...Object.entries(lastAttempt.request_headers).map(([k, v]) => `${k}: ${v}`)].join('\n');
+  // The URL is the endpoint's now (it may have changed since): shown once it is known.
+  const lines = Object.entries(lastAttempt.request_headers).map(([k, v]) => `${k}: ${v}`);
+  const text = (url ? [`POST ${url}`, ...lines] : lines).join('\n');
   return (
     <>
       <p class="hint">As sent in attempt {lastAttempt.attempt_number}; the endpoint's custom header values are shown as [redacted].</p>
