@@ -272,6 +272,12 @@ export function Loading() {
   );
 }
 
+/** HTTP headers as their wire lines, "Name: value" one per line (headers shown, or typed in a form). */
+export const headerLines = (headers: Record<string, string>): string =>
+  Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+
 /** JSON pretty-printed, or the raw text when it is not JSON. */
 export function JsonBlock({ value, label }: { value: unknown; label: string }) {
   let text: string;

@@ -1,6 +1,6 @@
 /** The attempts of one delivery, oldest first: what was answered, how fast, and what went wrong. */
 import type { Attempt } from '../types';
-import { Badge, Time } from '../ui';
+import { Badge, headerLines, Time } from '../ui';
 import './deliveries.css';
 
 const OUTCOME_CLASS: Record<Attempt['outcome'], string> = { succeeded: 'ok', failed: 'bad', retry: 'warn' };
@@ -46,7 +46,7 @@ export function AttemptTimeline({ attempts }: { attempts: Attempt[] }) {
             <details class="attempt-headers">
               <summary>Headers sent</summary>
               <pre tabIndex={0}>
-                <code>{Object.entries(a.request_headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</code>
+                <code>{headerLines(a.request_headers)}</code>
               </pre>
             </details>
           )}

@@ -10,7 +10,7 @@ import { api, ApiFailure } from '../api';
 import { href, navigate } from '../router';
 import { canWrite, useSession } from '../session-context';
 import type { Endpoint } from '../types';
-import { ErrorNote, Loading, PageHeader, useAction, useLoad } from '../ui';
+import { ErrorNote, headerLines, Loading, PageHeader, useAction, useLoad } from '../ui';
 import { handOverSecret } from './endpoint-detail';
 import './endpoints.css';
 
@@ -52,7 +52,7 @@ function draftOf(e: Endpoint): Draft {
     description: e.description ?? '',
     event_types: (e.event_types ?? []).join(', '),
     channels: (e.channels ?? []).join(', '),
-    headers: Object.entries(e.headers).map(([k, v]) => `${k}: ${v}`).join('\n'),
+    headers: headerLines(e.headers),
     rate_limit_rps: e.rate_limit_rps?.toString() ?? '',
     timeout_ms: e.timeout_ms?.toString() ?? '',
     // [] (no retries) and null (the project's schedule) differ: the form writes the first as "none".

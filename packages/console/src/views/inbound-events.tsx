@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, type Page } from '../api';
 import { href } from '../router';
 import type { InboundEndpoint, InboundEvent, InboundRejection } from '../types';
-import { Badge, Command, ErrorNote, JsonBlock, ListTable, Loading, Time, useAction, useLoad } from '../ui';
+import { Badge, Command, ErrorNote, headerLines, JsonBlock, ListTable, Loading, Time, useAction, useLoad } from '../ui';
 import { curl } from './curl';
 import { usePolledList } from './polled-list';
 import './inbound.css';
@@ -139,9 +139,7 @@ function EventStatus({ event: e }: { event: InboundEvent }) {
 }
 
 function EventView({ event: e }: { event: InboundEvent }) {
-  const headers = Object.entries(e.headers)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('\n');
+  const headers = headerLines(e.headers);
   return (
     <section class="event-view panel" aria-label={`Event ${e.id}`}>
       <h3>Event {e.id}</h3>
@@ -289,11 +287,7 @@ export function Rejections({ endpoint: ep }: { endpoint: InboundEndpoint }) {
                     <details>
                       <summary>{Object.keys(r.headers).length} headers</summary>
                       <pre class="headers">
-                        <code>
-                          {Object.entries(r.headers)
-                            .map(([k, v]) => `${k}: ${v}`)
-                            .join('\n')}
-                        </code>
+                        <code>{headerLines(r.headers)}</code>
                       </pre>
                     </details>
                   </td>

@@ -3,6 +3,7 @@
  * request headers, with the endpoint's custom header values redacted).
  */
 import type { Attempt } from '../types';
+import { headerLines } from '../ui';
 
 export function RequestHeaders({ url, lastAttempt }: { url: string | null | undefined; lastAttempt: Attempt | undefined }) {
   if (!lastAttempt) return <p class="muted">Not sent yet: the headers appear with the first attempt.</p>;
@@ -16,8 +17,8 @@ export function RequestHeaders({ url, lastAttempt }: { url: string | null | unde
     );
   }
   // The URL is the endpoint's now (it may have changed since): shown once it is known.
-  const lines = Object.entries(lastAttempt.request_headers).map(([k, v]) => `${k}: ${v}`);
-  const text = (url ? [`POST ${url}`, ...lines] : lines).join('\n');
+  const lines = headerLines(lastAttempt.request_headers);
+  const text = url ? `POST ${url}\n${lines}` : lines;
   return (
     <>
       <p class="hint">As sent in attempt {lastAttempt.attempt_number}; the endpoint's custom header values are shown as [redacted].</p>
