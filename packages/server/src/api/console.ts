@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { portalFrameAncestors } from '../core/frame-ancestors.js';
+import { isIdOf } from '../core/ids.js';
 import type { ProjectCache } from './project-cache.js';
 
 export interface ConsoleOptions {
@@ -32,9 +34,6 @@ export function defaultConsoleDir(): string {
 // any https URL (portal_logo_url). No inline script, so an injected one cannot run.
 const POLICY = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'";
 
-/** An origin that can stand in a CSP source list (anything else could end or extend the header). */
-const ORIGIN = /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/;
-
 function secure(reply: FastifyReply, frameAncestors: string): FastifyReply {
   void reply.header('content-security-policy', `${POLICY}; frame-ancestors ${frameAncestors}`);
   void reply.header('x-content-type-options', 'nosniff');
@@ -55,9 +54,6 @@ Elsewhere, point <code>HOOKBRIDGE_CONSOLE_DIR</code> at a build.</p>
 </body></html>
 `;
 }
-
-/** The shape of project ids (core/ids.ts newId('proj')). */
-const PROJECT_ID = /^proj_[0-9a-z]{10,40}$/;
 
 const ASSET_PATH = /^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/;
 
@@ -85,16 +81,15 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions &
 
   app.get<{ Params: { projectId: string } }>('/portal/:projectId', route, async (req, reply) => {
     // An unknown project still gets the page (it tells the visitor so), framable by itself only.
-    let allowed: string[] = [];
+    let origins: string[] | undefined;
     try {
       // This page is public: an id that cannot be a project's costs no store read.
-      const project = PROJECT_ID.test(req.params.projectId) ? await opts.projectCache.get(req.params.projectId, Date.now()) : null;
-      // Validated when set (schemas.ts); checked again because each one goes into a header.
-      allowed = (project?.settings.portal_frame_ancestors ?? []).filter((o) => ORIGIN.test(o));
+      const project = isIdOf('proj', req.params.projectId) ? await opts.projectCache.get(req.params.projectId, Date.now()) : null;
+      origins = project?.settings.portal_frame_ancestors;
     } catch (err) {
       req.log.warn({ err }, 'could not read the project of a portal page');
     }
-    return sendIndex(secure(reply, ["'self'", ...allowed].join(' ')));
+    return sendIndex(secure(reply, portalFrameAncestors(origins)));
   });
 
   // Vite names every file under assets/ by a hash of its content: a new build has new names.

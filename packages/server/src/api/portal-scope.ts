@@ -33,8 +33,8 @@ export function ownOrNotFound<T extends { consumerId: string | null }>(req: Fast
 }
 
 /**
- * The consumer_id a list or a new row gets: a portal session's own, whatever was asked (a
- * different one given explicitly is refused, so that the caller learns it cannot have it).
+ * The consumer_id a row is written with: as asked for an API key; a portal session's own for a
+ * portal (another one asked for explicitly is refused, so that the caller learns it cannot have it).
  */
 export function consumerFor(req: FastifyRequest, asked: string | null | undefined): string | null | undefined {
   const own = portalConsumer(req);

@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { redactHeaders } from '../core/endpoint-rules.js';
+import { FRAME_ANCESTOR_ORIGIN } from '../core/frame-ancestors.js';
 import type { ApiKey, Attempt, Delivery, Endpoint, EventType, Message, Page, Project } from '../core/model.js';
 import { DELIVERY_STATUSES, type DeliveryStatus as DeliveryStatusName } from '../core/model.js';
 
@@ -271,11 +272,10 @@ export const ProjectSettingsSchema = {
   portal_brand_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, description: 'Name the consumer portal shows; null = the project name' }))),
   portal_brand_color: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$', description: 'Accent colour of the portal, #rrggbb' }))),
   portal_logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2048, pattern: '^https://[^\\s"\'<>]+$', description: 'https URL of a logo shown in the portal' }))),
-  // Each origin goes into a Content-Security-Policy header: the pattern keeps out spaces, quotes,
-  // commas and semicolons, which would add directives of their own.
+  // Each origin goes into a Content-Security-Policy header as it is (core/frame-ancestors.ts).
   portal_frame_ancestors: Type.Optional(
     Nullable(
-      Type.Array(Type.String({ maxLength: 256, pattern: '^https?://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }), {
+      Type.Array(Type.String({ maxLength: 256, pattern: FRAME_ANCESTOR_ORIGIN.source }), {
         maxItems: 20,
         description: 'Origins (https://app.example.com) that may embed the portal in an iframe',
       }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idTime, newId } from './ids.js';
+import { idTime, isIdOf, newId } from './ids.js';
 
 describe('newId', () => {
   it('makes prefixed, time-readable ids', () => {
@@ -20,5 +20,14 @@ describe('newId', () => {
     const sorted = [...ids].sort();
     expect(sorted).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('isIdOf', () => {
+  it('knows the shape newId makes, and nothing else', () => {
+    const id = newId('proj');
+    expect(isIdOf('proj', id)).toBe(true);
+    expect(isIdOf('ep', id)).toBe(false);
+    for (const s of ['proj_', `${id}x`, id.slice(0, -1), id.toUpperCase(), `${id.slice(0, -1)}u`, `x${id.slice(1)}`]) expect(isIdOf('proj', s), s).toBe(false);
   });
 });

@@ -12,6 +12,11 @@ export type IdPrefix = 'proj' | 'key' | 'ep' | 'msg' | 'dlv' | 'att' | 'sec' | '
 let lastMs = 0;
 let lastRandom: number[] = [];
 
+/** Whether `s` has the shape of an id newId(prefix) makes (a cheap check before a lookup). */
+export function isIdOf(prefix: IdPrefix, s: string): boolean {
+  return s.length === prefix.length + 27 && s.startsWith(`${prefix}_`) && [...s.slice(prefix.length + 1)].every((c) => ALPHABET.includes(c));
+}
+
 export function newId(prefix: IdPrefix, at = Date.now()): string {
   // Never go back in time, whatever time the caller passes (an attempt's start can be older
   // than a message created in the same batch): ids of this process are strictly increasing.

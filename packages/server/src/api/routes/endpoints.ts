@@ -44,7 +44,7 @@ export const endpointRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     }
     return {
       url: body.url,
-      consumerId: req.auth.portal ? consumerFor(req, body.consumer_id) : body.consumer_id,
+      consumerId: consumerFor(req, body.consumer_id),
       description: body.description,
       eventTypes: body.event_types,
       channels: body.channels,
