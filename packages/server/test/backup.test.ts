@@ -15,7 +15,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   ADMIN_KEY,
   Client,
-  SERVER_PACKAGE,
+  LAUNCHER,
   freePort,
   sleep,
   spawnServer,
@@ -31,7 +31,6 @@ import {
   reapAfterEach,
 } from './helpers.js';
 
-const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 
 const { children, receivers, dirs } = reapAfterEach();
 

@@ -13,9 +13,8 @@ import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/index.js';
 import { csvObjects } from './csv.js';
-import { ADMIN_KEY, SERVER_PACKAGE, freePort, sleep, tempDir, useServer, waitForDelivery, waitUntil } from './helpers.js';
+import { ADMIN_KEY, LAUNCHER, SERVER_PACKAGE, freePort, sleep, tempDir, useServer, waitForDelivery, waitUntil } from './helpers.js';
 
-const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 const DOCS = path.resolve(SERVER_PACKAGE, '..', '..', 'docs', 'cli.md');
 const ANSI = /\u001b\[/;
 

@@ -19,6 +19,8 @@ import { createTestDatabase, TEST_MASTER_KEY, TEST_STORE } from './postgres.js';
 
 export const ADMIN_KEY = 'hb_test_admin_key_for_tests_only_000000';
 export const SERVER_PACKAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The `hookbridge` launcher, as a user runs it (needs `npm run build`). */
+export const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 
 export function tempDir(prefix = 'hookbridge-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -257,6 +259,29 @@ export async function freePort(): Promise<number> {
 }
 
 // --- a server per test file ------------------------------------------------------------------
+
+/**
+ * An `--role api` and an `--role worker` server on one fresh PostgreSQL database, in-process, and
+ * a receiver: started before a file's tests, stopped after.
+ */
+export function useApiAndWorker(env: Record<string, string> = {}) {
+  const running: { api?: RunningServer; worker?: RunningServer; receiver?: Receiver; drop?: () => Promise<void> } = {};
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    running.drop = () => database.drop();
+    const shared = { HOOKBRIDGE_DATABASE_URL: database.url, HOOKBRIDGE_MASTER_KEY: TEST_MASTER_KEY, ...env };
+    running.api = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'api' })), { logger: createLogger('silent') });
+    running.worker = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'worker' })), { logger: createLogger('silent') });
+    running.receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await running.api?.close();
+    await running.worker?.close();
+    await running.receiver?.close();
+    await running.drop?.();
+  });
+  return running as Required<typeof running>;
+}
 
 /**
  * One in-process server for a test file (started before its tests, stopped after), with

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ADMIN_KEY,
   Client,
-  SERVER_PACKAGE,
+  LAUNCHER,
   freePort,
   sleep,
   spawnServer,
@@ -28,7 +28,6 @@ import {
   reapAfterEach,
 } from './helpers.js';
 
-const LAUNCHER = path.join(SERVER_PACKAGE, 'bin', 'hookbridge.js');
 
 // --- bookkeeping: every child, receiver and temp dir is cleaned up even when a test fails ---------
 

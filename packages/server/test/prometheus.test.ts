@@ -6,11 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routesOf } from '../src/api/app.js';
-import { loadConfig } from '../src/config.js';
 import type { Resolver } from '../src/delivery/ssrf-guard.js';
-import { createLogger } from '../src/logger.js';
 import { BACKLOG_CACHE_MS } from '../src/ops/metrics.js';
-import { startServer, type RunningServer } from '../src/server.js';
 import {
   ADMIN_KEY,
   Client,
@@ -24,8 +21,9 @@ import {
   waitUntil,
   type Receiver,
   type TestServer,
+  useApiAndWorker,
 } from './helpers.js';
-import { createTestDatabase, TEST_MASTER_KEY, TEST_STORE, type TestDatabase } from './postgres.js';
+import { TEST_STORE } from './postgres.js';
 import { parsePrometheusText, sampleValue, type Family } from './prometheus-text.js';
 
 type Families = Map<string, Family>;
@@ -325,26 +323,10 @@ describe('HOOKBRIDGE_METRICS_PORT', () => {
 });
 
 describe.runIf(TEST_STORE === 'postgres')('--role api and --role worker', () => {
-  let database: TestDatabase;
-  let api: RunningServer;
-  let worker: RunningServer;
-  let r: Receiver;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const shared = { HOOKBRIDGE_DATABASE_URL: database.url, HOOKBRIDGE_MASTER_KEY: TEST_MASTER_KEY };
-    api = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'api' })), { logger: createLogger('silent') });
-    worker = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'worker' })), { logger: createLogger('silent') });
-    r = await startReceiver();
-  });
-  afterAll(async () => {
-    await api?.close();
-    await worker?.close();
-    await r?.close();
-    await database?.drop();
-  });
+  const servers = useApiAndWorker();
 
   it('the worker process serves the attempts it made; both report the one store backlog', async () => {
+    const { api, worker, receiver: r } = servers;
     const client = new Client(api.url, ADMIN_KEY);
     const ep = (await client.post('/v1/endpoints', { url: r.url })).body.id;
     const paused = (await client.post('/v1/endpoints', { url: r.url })).body.id;

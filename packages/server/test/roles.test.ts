@@ -3,36 +3,17 @@
  * LISTEN/NOTIFY (its safety-net poll is 60 s here, so only the signal can explain a prompt delivery).
  * Each server gets its own store, pool and listener, exactly as separate processes would.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bootstrapIfEmpty } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config.js';
 import { Store } from '../src/store/store.js';
-import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
-import { ADMIN_KEY, Client, startReceiver, testEnv, type Receiver } from './helpers.js';
-import { createTestDatabase, TEST_MASTER_KEY, type TestDatabase } from './postgres.js';
+import { ADMIN_KEY, Client, useApiAndWorker } from './helpers.js';
+import { createTestDatabase, TEST_MASTER_KEY } from './postgres.js';
 
 describe('--role api and --role worker on one PostgreSQL', () => {
-  let database: TestDatabase;
-  let api: RunningServer;
-  let worker: RunningServer;
-  let r: Receiver;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const shared = { HOOKBRIDGE_DATABASE_URL: database.url, HOOKBRIDGE_MASTER_KEY: TEST_MASTER_KEY, HOOKBRIDGE_POLL_INTERVAL_MS: '60000' };
-    api = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'api' })), { logger: createLogger('silent') });
-    worker = await startServer(loadConfig(testEnv({ ...shared, HOOKBRIDGE_ROLE: 'worker' })), { logger: createLogger('silent') });
-    r = await startReceiver();
-  });
-  afterAll(async () => {
-    await api?.close();
-    await worker?.close();
-    await r?.close();
-    await database?.drop();
-  });
+  const servers = useApiAndWorker({ HOOKBRIDGE_POLL_INTERVAL_MS: '60000' });
 
   it('delivers promptly what the API process accepted', async () => {
+    const { api, receiver: r } = servers;
     expect(api.worker).toBeNull();
     const client = new Client(api.url, ADMIN_KEY);
     const ep = (await client.post('/v1/endpoints', { url: r.url })).body;
@@ -43,6 +24,7 @@ describe('--role api and --role worker on one PostgreSQL', () => {
   });
 
   it('a worker process serves health checks only', async () => {
+    const { worker } = servers;
     const client = new Client(worker.url, ADMIN_KEY);
     expect((await client.get('/readyz')).status).toBe(200);
     expect((await client.get('/v1/endpoints')).status).toBe(404);
