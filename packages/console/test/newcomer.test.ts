@@ -18,6 +18,10 @@ describe.skipIf(!CHROMIUM)('newcomer path', () => {
     await signIn(page, hb.url, hb.adminKey);
     // The key lives in session storage, never in the URL.
     expect(page.url()).not.toContain(hb.adminKey);
+    // The empty dashboard tells the next step, with the command to copy.
+    const empty = page.getByRole('region', { name: 'Nothing sent yet' });
+    await expect(empty.textContent()).resolves.toContain('hookbridge endpoints create --url');
+    await expect(empty.getByRole('button', { name: 'Copy command' }).count()).resolves.toBeGreaterThan(0);
     await shot(page, 'dashboard-empty');
 
     await nav(page, 'Endpoints');
@@ -68,6 +72,18 @@ describe.skipIf(!CHROMIUM)('newcomer path', () => {
     await expect(page.locator('.facts').textContent()).resolves.toMatch(/Replays\s*1/);
     await page.getByRole('heading', { name: 'Attempts' }).scrollIntoViewIfNeeded();
     await shot(page, 'replayed');
+    expect(errors).toEqual([]);
+  });
+
+  it('updates the dashboard live: a message sent meanwhile shows without reloading', async () => {
+    const { hb, page, errors } = t;
+    await nav(page, 'Dashboard');
+    const messages = page.locator('.card').filter({ has: page.locator('.label', { hasText: /^Messages$/ }) }).locator('.value');
+    const before = Number(await messages.textContent());
+    expect(before).toBeGreaterThan(0);
+    const endpoint = (await hb.api('GET', '/endpoints')).body.data[0].id;
+    expect((await hb.api('POST', '/messages', { event_type: 'order.paid', payload: { live: true }, endpoint_id: endpoint })).status).toBe(202);
+    await expect.poll(async () => Number(await messages.textContent()), { timeout: 15_000 }).toBe(before + 1);
     expect(errors).toEqual([]);
   });
 });
